@@ -1,0 +1,1 @@
+"""PulseAudio virtual-audio rig fixtures (owned by the listening work; filled in there)."""
