@@ -1,0 +1,65 @@
+"""teddy's job processor (priorities, dependencies, cancellation, execution contexts) and stages.
+
+Public API, compatible with the async-processor guide::
+
+    from processors import create_processor, create_task, ProcessingType, TaskPriority
+"""
+
+from processors.errors import (
+    BadAudio,
+    DependencyCycle,
+    InvalidTask,
+    NoProcessorRegistered,
+    NotPicklable,
+    PermissionDenied,
+    ProcessorError,
+    ProcessorShutDown,
+    ProcessPoolCrashed,
+    QueueFull,
+    SnapshotError,
+    TaskNotFound,
+    UnknownDependency,
+    UtteranceRejected,
+)
+from processors.graph import TaskManager
+from processors.processor import AdvancedAsyncProcessor, create_processor
+from processors.registry import BUILTIN_FACTORIES, ENTRY_POINT_GROUP, ProcessorRegistry
+from processors.retry import RetryPolicy
+from processors.task import (
+    ProcessingTask,
+    ProcessingType,
+    TaskPriority,
+    TaskResult,
+    TaskStatus,
+    create_task,
+)
+
+__all__ = [
+    "BUILTIN_FACTORIES",
+    "ENTRY_POINT_GROUP",
+    "AdvancedAsyncProcessor",
+    "BadAudio",
+    "DependencyCycle",
+    "InvalidTask",
+    "NoProcessorRegistered",
+    "NotPicklable",
+    "PermissionDenied",
+    "ProcessPoolCrashed",
+    "ProcessingTask",
+    "ProcessingType",
+    "ProcessorError",
+    "ProcessorRegistry",
+    "ProcessorShutDown",
+    "QueueFull",
+    "RetryPolicy",
+    "SnapshotError",
+    "TaskManager",
+    "TaskNotFound",
+    "TaskPriority",
+    "TaskResult",
+    "TaskStatus",
+    "UnknownDependency",
+    "UtteranceRejected",
+    "create_processor",
+    "create_task",
+]

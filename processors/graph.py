@@ -1,0 +1,215 @@
+"""Task bookkeeping: the job records, the ready queue and the dependency graph.
+
+Releasing dependents costs O(number of dependents): every job keeps the list of jobs waiting on it
+and a count of its own unfinished dependencies; nothing ever scans all tasks. Cancelled jobs stay in
+the ready heap and are skipped when popped, so cancelling is O(1) too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from processors.errors import DependencyCycle, InvalidTask, UnknownDependency
+from processors.task import ProcessingTask, TaskResult, TaskStatus, type_name
+
+PENDING = TaskStatus.PENDING
+RUNNING = TaskStatus.RUNNING
+COMPLETED = TaskStatus.COMPLETED
+
+
+class Job:
+    """The processor's private record of one task."""
+
+    __slots__ = (
+        "attempts",
+        "cancel_sent",
+        "dependents",
+        "denials",
+        "finished_at",
+        "id",
+        "remaining",
+        "result",
+        "retry_handle",
+        "seq",
+        "started_at",
+        "status",
+        "submitted_at",
+        "task",
+        "timer",
+        "type_key",
+        "waiters",
+        "worker",
+    )
+
+    def __init__(self, task: ProcessingTask, seq: int, now: float) -> None:
+        self.task: ProcessingTask | None = task
+        self.id = task.id
+        self.type_key = type_name(task.task_type)
+        self.seq = seq
+        self.status = PENDING
+        self.submitted_at = now
+        self.started_at = 0.0
+        self.finished_at = 0.0
+        self.attempts = 0
+        self.denials = 0
+        self.remaining = 0
+        self.dependents: list[Job] | None = None
+        self.result: TaskResult | None = None
+        self.waiters: list[asyncio.Future[TaskResult]] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.retry_handle: asyncio.TimerHandle | None = None
+        self.worker: Any = None
+        self.cancel_sent = False
+
+
+class TaskManager:
+    """Jobs by id, the priority heap of ready jobs, dependency edges, and O(1) status counts."""
+
+    def __init__(self, keep_finished: int = 100_000) -> None:
+        self.jobs: dict[str, Job] = {}
+        self.ready: list[tuple[int, int, Job]] = []
+        self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
+        self._finished_order: deque[str] = deque()
+        self._keep_finished = keep_finished
+
+    # -- validation -------------------------------------------------------------------------
+
+    def check_batch(self, tasks: Sequence[ProcessingTask]) -> list[ProcessingTask]:
+        """Validate ids and dependencies of tasks submitted together; return them in an order where
+        every dependency comes before its dependents (Kahn's algorithm). Raises on unknown ids,
+        duplicates and cycles, naming them."""
+        batch: dict[str, ProcessingTask] = {}
+        for task in tasks:
+            if task.id in batch or task.id in self.jobs:
+                raise InvalidTask(f"task id {task.id} was already submitted")
+            batch[task.id] = task
+        indegree: dict[str, int] = {}
+        children: dict[str, list[str]] = {}
+        for task in tasks:
+            inside = 0
+            for dep in task.depends_on:
+                if dep == task.id:
+                    raise DependencyCycle(f"task {task.id} depends on itself")
+                if dep in batch:
+                    inside += 1
+                    children.setdefault(dep, []).append(task.id)
+                elif dep not in self.jobs and dep not in task.dependency_results:
+                    raise UnknownDependency(
+                        f"task {task.id} ({type_name(task.task_type)}) depends on unknown task "
+                        f"id {dep!r}; submit dependencies first"
+                    )
+            indegree[task.id] = inside
+        order = [tid for tid, n in indegree.items() if n == 0]
+        for tid in order:  # grows while iterating: a breadth-first topological sort
+            for child in children.get(tid, ()):
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    order.append(child)
+        if len(order) != len(batch):
+            stuck = sorted(tid for tid, n in indegree.items() if n > 0)
+            raise DependencyCycle(f"dependency cycle among tasks {stuck}")
+        return [batch[tid] for tid in order]
+
+    # -- graph ------------------------------------------------------------------------------
+
+    def link(self, job: Job, task: ProcessingTask) -> Job | None:
+        """Wire ``job`` to its dependencies. Returns the first dependency that already ended badly
+        (the job must then be cancelled in its name), else None."""
+        jobs = self.jobs
+        for dep_id in task.depends_on:
+            if dep_id in task.dependency_results:  # restored from a snapshot: already satisfied
+                continue
+            dep = jobs.get(dep_id)
+            if dep is None:
+                raise UnknownDependency(f"task {task.id} depends on unknown task id {dep_id!r}")
+            status = dep.status
+            if status is COMPLETED:
+                assert dep.result is not None
+                task.dependency_results[dep_id] = dep.result.result
+                task.dependency_types[dep_id] = dep.type_key
+            elif status is PENDING or status is RUNNING:
+                if dep.dependents is None:
+                    dep.dependents = [job]
+                else:
+                    dep.dependents.append(job)
+                job.remaining += 1
+            else:
+                return dep
+        return None
+
+    def release(self, job: Job, value: Any) -> list[Job]:
+        """``job`` completed with ``value``: hand it to dependents; return those now ready."""
+        dependents = job.dependents
+        if not dependents:
+            return []
+        job.dependents = None
+        ready: list[Job] = []
+        for dep in dependents:
+            task = dep.task
+            if dep.status is not PENDING or task is None:
+                continue
+            task.dependency_results[job.id] = value
+            task.dependency_types[job.id] = job.type_key
+            dep.remaining -= 1
+            if dep.remaining == 0:
+                ready.append(dep)
+        return ready
+
+    def cascade(self, root: Job) -> list[Job]:
+        """Every still-pending job that (transitively) depends on ``root``, dependencies first.
+        Iterative: a 100k-long chain must not hit the recursion limit."""
+        out: list[Job] = []
+        stack = [root]
+        while stack:
+            job = stack.pop()
+            dependents = job.dependents
+            job.dependents = None
+            if not dependents:
+                continue
+            for dep in dependents:
+                if dep.status is PENDING and dep.remaining >= 0:
+                    dep.remaining = -1  # mark as visited: a job may be reached by two paths
+                    out.append(dep)
+                    stack.append(dep)
+        return out
+
+    # -- ready heap ---------------------------------------------------------------------------
+
+    def push_ready(self, job: Job) -> None:
+        task = job.task
+        assert task is not None
+        heapq.heappush(self.ready, (task.priority, job.seq, job))
+
+    def ready_ids(self) -> list[str]:
+        return [job.id for _, _, job in sorted(self.ready) if job.status is PENDING]
+
+    async def get_ready_tasks(self) -> list[str]:
+        """Ids of pending tasks whose dependencies are all done, in the order they will start."""
+        return self.ready_ids()
+
+    # -- statuses -------------------------------------------------------------------------------
+
+    def set_status(self, job: Job, status: TaskStatus) -> None:
+        counts = self.counts
+        counts[job.status] -= 1
+        counts[status] += 1
+        job.status = status
+
+    def add(self, job: Job) -> None:
+        self.jobs[job.id] = job
+        self.counts[PENDING] += 1
+
+    def forget_old(self, job: Job) -> None:
+        """Remember ``job`` as finished; forget the oldest finished ones beyond ``keep_finished``."""
+        order = self._finished_order
+        order.append(job.id)
+        while len(order) > self._keep_finished:
+            # status counts stay cumulative: forgetting a result does not un-process its task
+            self.jobs.pop(order.popleft(), None)
+
+    def pending_jobs(self) -> Iterable[Job]:
+        return (job for job in self.jobs.values() if job.status is PENDING)

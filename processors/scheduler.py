@@ -1,0 +1,489 @@
+"""The scheduling core: worker coroutines, job execution, completion, retries, cascades.
+
+A fixed set of worker coroutines pops jobs from one heap keyed by (priority, submission order) and
+runs coroutine processors inline, so the hot path of a job that never suspends is a few dict and
+heap operations: no asyncio.Task, no timer, no loop iteration per job. Workers yield to the loop
+every ``SLICE`` seconds so a burst of quick jobs never starves the rest of the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from processors.errors import (
+    NoProcessorRegistered,
+    PermissionDenied,
+    ProcessorShutDown,
+)
+from processors.execution import ExecutionContexts, is_async_callable, resume
+from processors.graph import Job, TaskManager
+from processors.hooks import Hooks
+from processors.limits import RateLimiter, TypeLimits
+from processors.metrics import Metrics, WorkerStats
+from processors.registry import ProcessorRegistry, Resolved
+from processors.retry import RetryPolicy
+from processors.task import ProcessingTask, ProcessingType, TaskResult, TaskStatus
+
+log = logging.getLogger("processors.processor")
+
+PENDING = TaskStatus.PENDING
+RUNNING = TaskStatus.RUNNING
+COMPLETED = TaskStatus.COMPLETED
+FAILED = TaskStatus.FAILED
+CANCELLED = TaskStatus.CANCELLED
+TIMEOUT = TaskStatus.TIMEOUT
+CUSTOM = ProcessingType.CUSTOM.value
+
+#: longest a worker runs jobs back to back before letting the loop breathe
+SLICE = 0.002
+
+PermissionCheck = Callable[[ProcessingTask], "bool | Awaitable[bool]"]
+
+
+class Scheduler:
+    """State and machinery shared by the public processor API (see ``processor.py``)."""
+
+    def __init__(
+        self,
+        *,
+        max_workers: int,
+        max_thread_workers: int,
+        max_process_workers: int,
+        enable_monitoring: bool,
+        enable_profiling: bool,
+        retry_policy: RetryPolicy,
+        concurrency_limits: dict[ProcessingType | str, int] | None,
+        rate_limit: RateLimiter | None,
+        permission_check: PermissionCheck | None,
+        permission_retries: int,
+        keep_finished: int,
+        mp_start_method: str,
+    ) -> None:
+        if max_workers < 1 or max_thread_workers < 1 or max_process_workers < 1:
+            raise ValueError("max_workers, max_thread_workers and max_process_workers must be >= 1")
+        self.max_workers = max_workers
+        self.task_manager = TaskManager(keep_finished)
+        self.registry = ProcessorRegistry()
+        self.contexts = ExecutionContexts(max_thread_workers, max_process_workers, mp_start_method)
+        self.metrics = Metrics(enable_monitoring)
+        self.hooks = Hooks()
+        self.limits = TypeLimits(concurrency_limits)
+        self.rate_limit = rate_limit
+        self.retry_policy = retry_policy
+        self.profiling = enable_profiling
+        self._permission = permission_check
+        self._permission_retries = permission_retries
+        self._seq = 0
+        self._idle: list[asyncio.Future[None]] = []
+        self._space_waiters: deque[asyncio.Future[None]] = deque()
+        self._workers: list[tuple[WorkerStats, asyncio.Task[None]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._quiet: asyncio.Event | None = None
+        self._drain = False
+
+    # -- overridable -----------------------------------------------------------------------
+
+    async def request_permission(self, task: ProcessingTask) -> bool:
+        """Gate every start (rate limits, quotas...). Override in a subclass or pass
+        ``permission_check``; a denied task is retried with backoff, then fails."""
+        if self._permission is None:
+            return True
+        verdict = self._permission(task)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        return bool(verdict)
+
+    @property
+    def _gated(self) -> bool:
+        return (
+            bool(self.limits)
+            or self.rate_limit is not None
+            or self._permission is not None
+            or type(self).request_permission is not Scheduler.request_permission
+        )
+
+    # -- submission -------------------------------------------------------------------------
+
+    def _enqueue(self, task: ProcessingTask) -> None:
+        self._seq += 1
+        tm = self.task_manager
+        job = Job(task, self._seq, time.monotonic())
+        tm.add(job)
+        self.metrics.submitted(job.type_key)
+        if self.hooks.submitted:
+            self.hooks.fire(self.hooks.submitted, task)
+        if task.depends_on:
+            bad = tm.link(job, task)
+            if bad is not None:
+                assert bad.result is not None
+                root = bad.result.caused_by or bad.id
+                self._finish(
+                    job,
+                    CANCELLED,
+                    error=_cascade_reason(bad, root),
+                    caused_by=root,
+                )
+                return
+            if job.remaining:
+                return
+        tm.push_ready(job)
+        self._wake()
+
+    def _wake(self) -> None:
+        idle = self._idle
+        while idle:
+            waiter = idle.pop()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _space_freed(self) -> None:
+        waiters = self._space_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    # -- workers ------------------------------------------------------------------------------
+
+    async def _worker(self, stats: WorkerStats) -> None:
+        tm = self.task_manager
+        ready = tm.ready
+        heappop = heapq.heappop
+        monotonic = time.monotonic
+        loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
+        assert me is not None
+        slice_end = monotonic() + SLICE
+        while not self._stopping:
+            try:
+                if not ready:
+                    stats.status = "idle"
+                    waiter = loop.create_future()
+                    self._idle.append(waiter)
+                    await waiter
+                    slice_end = monotonic() + SLICE
+                    continue
+                job = heappop(ready)[2]
+                if job.status is not PENDING:
+                    continue  # cancelled while queued: lazily dropped here
+                if self._gated and not await self._admit(job):
+                    continue
+                await self._run(job, stats, me)
+                if monotonic() > slice_end:
+                    await asyncio.sleep(0)
+                    slice_end = monotonic() + SLICE
+            except asyncio.CancelledError:
+                if self._stopping:
+                    return
+                raise
+            except Exception:  # a bug in bookkeeping must not silently kill a worker
+                log.exception("processor worker %s: internal error", stats.name)
+
+    async def _admit(self, job: Job) -> bool:
+        """Per-type limit, rate limit and permission. False: the job was parked or deferred."""
+        task = job.task
+        assert task is not None
+        limits = self.limits
+        if limits and not limits.try_acquire(job, task.priority):
+            return False
+        held = job.type_key in limits.limits
+        rate = self.rate_limit
+        if rate is not None:
+            wait = rate.try_acquire(time.monotonic())
+            if wait > 0.0:
+                self._unslot(job, held)
+                self.task_manager.push_ready(job)
+                await asyncio.sleep(wait)
+                return False
+        if self._permission is None and type(self).request_permission is Scheduler.request_permission:
+            return True
+        try:
+            allowed = await self.request_permission(task)
+        except Exception as exc:
+            log.exception("request_permission failed for task %s", job.id)
+            allowed, error = False, exc
+        else:
+            error = None
+        if job.status is not PENDING:  # cancelled while we asked
+            self._unslot(job, held)
+            return False
+        if allowed:
+            return True
+        self._unslot(job, held)
+        job.denials += 1
+        if job.denials > self._permission_retries or error is not None:
+            reason = f"{type(error).__name__}: {error}" if error else f"{job.denials} times"
+            self._finish(
+                job,
+                FAILED,
+                error=f"PermissionDenied: request_permission refused the task ({reason})",
+                exc=PermissionDenied(reason),
+            )
+        else:
+            delay = self.retry_policy.delay(job.denials)
+            job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
+        return False
+
+    def _unslot(self, job: Job, held: bool) -> None:
+        if held:
+            nxt = self.limits.release(job)
+            if nxt is not None:
+                self.task_manager.push_ready(nxt)
+                self._wake()
+
+    async def _resolve(self, job: Job) -> Resolved | NoProcessorRegistered:
+        task = job.task
+        assert task is not None
+        key = job.type_key
+        if key == CUSTOM:
+            fn = task.payload.get("processor")
+            if callable(fn):
+                return Resolved(lambda t: fn(t.payload), is_async_callable(fn), "payload")
+        found = self.registry.lookup(key)
+        if found is None:
+            found = await self.registry.resolve(key, self.contexts.thread_pool)
+        if key == CUSTOM and isinstance(found, NoProcessorRegistered):
+            return NoProcessorRegistered(
+                "CUSTOM task needs payload['processor'] to be a callable taking the payload"
+            )
+        return found
+
+    async def _run(self, job: Job, stats: WorkerStats, me: asyncio.Task[None]) -> None:
+        task = job.task
+        assert task is not None
+        resolved = await self._resolve(job)
+        if job.status is not PENDING:  # cancelled while its plug-in was loading
+            self._unslot(job, job.type_key in self.limits.limits)
+            return
+        if isinstance(resolved, NoProcessorRegistered):
+            self.metrics.plugin_errors += 1
+            self._unslot(job, job.type_key in self.limits.limits)
+            self._finish(job, FAILED, error=f"NoProcessorRegistered: {resolved}", exc=resolved)
+            return
+        # -- start ----------------------------------------------------------------------------
+        tm = self.task_manager
+        tm.set_status(job, RUNNING)
+        if self._space_waiters:
+            self._space_freed()
+        job.attempts += 1
+        attempt = job.attempts
+        now = job.started_at = time.monotonic()
+        job.worker = me
+        stats.status = "busy"
+        stats.task_id = job.id
+        self.metrics.started_job(job.type_key, now - job.submitted_at)
+        if self.hooks.started:
+            self.hooks.fire(self.hooks.started, task)
+        fn = resolved.fn
+        custom = resolved.source == "payload"
+        try:
+            if resolved.is_async:
+                coro = fn(task)
+                try:
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    value = stop.value
+                else:  # it suspended: only now does it need a timeout timer and a real await
+                    if task.timeout is not None:
+                        job.timer = asyncio.get_running_loop().call_at(
+                            now + task.timeout, self._on_timeout, job
+                        )
+                    value = await resume(coro, yielded)
+            else:
+                if task.timeout is not None:
+                    job.timer = asyncio.get_running_loop().call_at(
+                        now + task.timeout, self._on_timeout, job
+                    )
+                target = task.payload["processor"] if custom else fn
+                arg: Any = task.payload if custom else task
+                if task.cpu_intensive:
+                    what = f"task {job.id} ({job.type_key})"
+                    value = await self.contexts.run_in_process(target, arg, what)
+                else:
+                    value = await self.contexts.run_in_thread(target, arg)
+                if inspect.isawaitable(value):  # a plain function that returned a coroutine
+                    value = await value
+        except asyncio.CancelledError:
+            if not job.cancel_sent:  # not ours: the worker itself is being cancelled
+                if job.status is RUNNING and job.attempts == attempt:
+                    self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
+                raise
+        except Exception as exc:
+            if job.status is RUNNING and job.attempts == attempt:
+                self._failed(job, exc)
+        else:
+            if job.status is RUNNING and job.attempts == attempt:
+                self._finish(job, COMPLETED, value)
+        finally:
+            if job.cancel_sent:
+                job.cancel_sent = False
+                me.uncancel()
+            stats.tasks_processed += 1
+            stats.total_execution_time += time.monotonic() - now
+            stats.task_id = None
+            if self.limits.limits:
+                self._unslot(job, job.type_key in self.limits.limits)
+            if self._quiet is not None:
+                self._check_quiet()
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        task = job.task
+        assert task is not None
+        if job.attempts <= task.max_retries:
+            log.info(
+                "task %s (%s) attempt %d failed (%s: %s); retrying",
+                job.id, job.type_key, job.attempts, type(exc).__name__, exc,
+            )
+            self._schedule_retry(job)
+            return
+        log.warning(
+            "task %s (%s) failed after %d attempt(s): %s: %s",
+            job.id, job.type_key, job.attempts, type(exc).__name__, exc,
+            exc_info=exc if self.profiling else None,
+        )
+        if job.type_key not in _BUILTIN_TYPES:
+            self.metrics.plugin_errors += 1
+        self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
+
+    def _schedule_retry(self, job: Job) -> None:
+        if job.timer is not None:
+            job.timer.cancel()
+            job.timer = None
+        self.task_manager.set_status(job, PENDING)
+        self.metrics.retries += 1
+        delay = self.retry_policy.delay(job.attempts)
+        job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
+
+    def _requeue(self, job: Job) -> None:
+        job.retry_handle = None
+        if job.status is PENDING and not self._stopping:
+            self.task_manager.push_ready(job)
+            self._wake()
+
+    def _on_timeout(self, job: Job) -> None:
+        job.timer = None
+        task = job.task
+        if job.status is not RUNNING or task is None:
+            return
+        worker = job.worker
+        if task.retry_on_timeout and job.attempts <= task.max_retries:
+            self._schedule_retry(job)
+        else:
+            log.warning("task %s (%s) timed out after %ss", job.id, job.type_key, task.timeout)
+            self._finish(job, TIMEOUT, error=f"timed out after {task.timeout}s")
+        self._interrupt(job, worker, "timeout")
+
+    def _interrupt(self, job: Job, worker: asyncio.Task[None] | None, why: str) -> None:
+        """Throw CancelledError into the running job (thread/process work is abandoned)."""
+        if worker is not None and worker is not asyncio.current_task() and not worker.done():
+            job.cancel_sent = worker.cancel(f"task {job.id}: {why}")
+
+    def _finish(
+        self,
+        job: Job,
+        status: TaskStatus,
+        value: Any = None,
+        *,
+        error: str | None = None,
+        exc: BaseException | None = None,
+        caused_by: str | None = None,
+    ) -> None:
+        """Record the outcome, wake waiters, fire hooks, then release or cancel dependents."""
+        task = job.task
+        assert task is not None
+        if job.timer is not None:
+            job.timer.cancel()
+            job.timer = None
+        if job.retry_handle is not None:
+            job.retry_handle.cancel()
+            job.retry_handle = None
+        was_pending = job.status is PENDING
+        self.task_manager.set_status(job, status)
+        now = time.monotonic()
+        execution = now - job.started_at if job.started_at else 0.0
+        if exc is not None:
+            exc.__traceback__ = None  # keep the message, not the frames, for retained results
+        result = job.result = TaskResult(
+            job.id, status, value, error, execution, task.created_at, time.time(),
+            job.attempts, job.type_key, caused_by, exc,
+        )  # fmt: skip
+        self.metrics.finished_job(job.type_key, status, execution, now)
+        if self.profiling:
+            log.debug("task %s (%s) %s in %.6fs", job.id, job.type_key, status.value, execution)
+        waiters = job.waiters
+        if waiters:
+            job.waiters = None
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(result)
+        if was_pending and self._space_waiters:
+            self._space_freed()
+        job.task = None  # drop the payload (audio) of finished tasks
+        job.worker = None
+        if self.hooks.finished:
+            self.hooks.fire(self.hooks.finished, task, result)
+        tm = self.task_manager
+        tm.forget_old(job)
+        if job.dependents:
+            if status is COMPLETED:
+                released = tm.release(job, value)
+                for dep in released:
+                    tm.push_ready(dep)
+                for _ in released[: self.max_workers]:
+                    self._wake()
+            else:
+                root = caused_by or job.id
+                reason = _cascade_reason(job, root) if caused_by is None else error
+                for dep in tm.cascade(job):
+                    self._finish(dep, CANCELLED, error=reason, caused_by=root)
+        if self._quiet is not None:
+            self._check_quiet()
+
+    def _check_quiet(self) -> None:
+        counts = self.task_manager.counts
+        if self._quiet is not None and counts[RUNNING] == 0:
+            if not self._drain or counts[PENDING] == 0:
+                self._quiet.set()
+
+    # -- shutdown helpers -------------------------------------------------------------------
+
+    def _cancel_all(self, reason: str, running: bool) -> None:
+        jobs = list(self.task_manager.pending_jobs())
+        for job in jobs:
+            if job.status is PENDING:
+                self._finish(job, CANCELLED, error=f"cancelled: {reason}")
+        if running:
+            for job in list(self.task_manager.jobs.values()):
+                if job.status is RUNNING:
+                    worker = job.worker
+                    self._finish(job, CANCELLED, error=f"cancelled: {reason}")
+                    self._interrupt(job, worker, reason)
+
+    def _raise_if_stopped(self) -> None:
+        if self._stopping:
+            raise ProcessorShutDown("the processor is shut down")
+
+
+_BUILTIN_TYPES = frozenset(t.value for t in ProcessingType)
+
+
+def _cascade_reason(job: Job, root: str) -> str:
+    assert job.result is not None
+    what = {FAILED: "failed", TIMEOUT: "timed out", CANCELLED: "was cancelled"}.get(
+        job.result.status, str(job.result.status)
+    )
+    if job.result.caused_by is not None and job.result.error:
+        return job.result.error  # already names the root
+    return f"cancelled: dependency {root} ({job.type_key}) {what}: {job.result.error}"
