@@ -1,0 +1,249 @@
+"""Microphone capture: a sounddevice InputStream feeding 30 ms AudioFrames to asyncio.
+
+The PortAudio callback only copies into a bounded ring buffer and wakes the loop with
+``call_soon_threadsafe``. The loop side drains the ring, stamps frames on a monotonic stream clock,
+and watches the stream: an error, a stopped stream or a silent callback (device gone) closes it,
+marks capture degraded with the reason, and retries with a capped backoff (PortAudio is
+re-initialised before each retry so a device that comes back is found), so capture resumes by
+itself within ~2 s of the device returning. Nothing here ever raises out of ``frames()`` except
+cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from daemon.audio import devices
+from daemon.audio.frames import SAMPLE_RATE, AudioFrame
+from daemon.audio.resampling import StreamResampler
+from daemon.audio.ringbuffer import RingBuffer
+from daemon.audio.state import CaptureState
+
+log = logging.getLogger(__name__)
+
+CLOCK_SLACK_S = 0.2  # re-anchor the stream clock when callbacks drift this far from it
+
+
+class MicrophoneSource:
+    """Frames from a PortAudio input device; ``state`` tells health what is going on."""
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        *,
+        block_ms: int = 30,
+        buffer_s: float = 5.0,
+        retry_min_s: float = 0.25,
+        retry_max_s: float = 1.0,
+        stall_timeout_s: float = 1.0,
+        latency: str | float = "high",
+    ) -> None:
+        self.device = device
+        self.block = max(160, int(SAMPLE_RATE * block_ms / 1000))
+        self.retry_min_s = retry_min_s
+        self.retry_max_s = retry_max_s
+        self.stall_timeout_s = stall_timeout_s
+        self.latency = latency
+        self.state = CaptureState()
+        self._ring = RingBuffer(int(buffer_s * SAMPLE_RATE))
+        self._stream: Any = None
+        self._resampler: StreamResampler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup = asyncio.Event()
+        self._wake_pending = threading.Event()
+        self._closed = False
+        self._pa_overflows = 0
+        self._cb_time = 0.0  # monotonic time of the latest callback
+        self._cb_written = 0  # ring samples written at that callback
+        self._anchor: tuple[float, int] | None = None  # (time, stream index) of the clock
+        self._opened_at = 0.0
+        self._ever_opened = False
+        self._need_reinit = False
+
+    # -- public ----------------------------------------------------------------------------
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        """Yield 30 ms frames forever (until :meth:`close`); survives device loss."""
+        self._loop = asyncio.get_running_loop()
+        backoff = self.retry_min_s
+        try:
+            while not self._closed:
+                if self._stream is None:
+                    try:
+                        await asyncio.to_thread(self._open)
+                        backoff = self.retry_min_s
+                    except Exception as exc:
+                        self._degrade(_reason(exc))
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, self.retry_max_s)
+                        continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.stall_timeout_s / 2)
+                self._wakeup.clear()
+                for frame in self._drain():
+                    yield frame
+                problem = self._stream_problem()
+                if problem is not None:
+                    await self._close_stream()
+                    self._need_reinit = True
+                    self._degrade(problem)
+        finally:
+            await self._close_stream()
+
+    def close(self) -> None:
+        """Stop: ``frames()`` ends after its current wait."""
+        self._closed = True
+        self._wakeup.set()
+
+    # -- PortAudio side (callback runs on the audio thread) --------------------------------
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.input_overflow:
+            self._pa_overflows += 1
+        mono = indata[:, 0]
+        if self._resampler is not None:
+            mono = self._resampler(mono)
+        self._ring.write(mono)
+        self._cb_time = time.monotonic()
+        self._cb_written = self._ring.written
+        loop = self._loop
+        if loop is not None and not self._wake_pending.is_set():
+            self._wake_pending.set()
+            with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+                loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._wake_pending.clear()
+        self._wakeup.set()
+
+    def _open(self) -> None:
+        """Find the device and start a stream (runs in a worker thread: PortAudio may block)."""
+        sd = devices.load_sounddevice()
+        if self._need_reinit:
+            devices.reinitialize()  # after a failure the device list is stale (hot-plug)
+        self._need_reinit = True  # until this attempt succeeds
+        dev = devices.choose_device(self.device, kind="input")
+        rate = SAMPLE_RATE
+        try:
+            sd.check_input_settings(device=dev.index, channels=1, samplerate=SAMPLE_RATE)
+            self._resampler = None
+        except Exception:
+            rate = int(dev.default_samplerate)  # resample the native rate to 16 kHz ourselves
+            self._resampler = StreamResampler(rate, SAMPLE_RATE)
+        blocksize = round(self.block * rate / SAMPLE_RATE)
+        self._ring.clear()
+        self._anchor = None
+        self._cb_time = 0.0
+        stream = sd.InputStream(
+            device=dev.index,
+            channels=1,
+            samplerate=rate,
+            blocksize=blocksize,
+            dtype="float32",
+            latency=self.latency,
+            callback=self._callback,
+        )
+        try:
+            stream.start()
+        except Exception:
+            stream.close(ignore_errors=True)
+            raise
+        self._stream = stream
+        self._need_reinit = False
+        self._opened_at = time.monotonic()
+        if self._ever_opened:
+            self.state.restarts += 1
+        self._ever_opened = True
+        self.state.present = True
+        self.state.reason = None
+        self.state.device = dev.name
+        self.state.sample_rate = rate
+        log.info("capture: listening on %r (%d Hz)", dev.name, rate)
+
+    async def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+
+        def close() -> None:
+            with contextlib.suppress(Exception):
+                stream.abort(ignore_errors=True)
+            with contextlib.suppress(Exception):
+                stream.close(ignore_errors=True)
+
+        # A dead server can make PortAudio block while closing; never let that stall the loop.
+        worker = asyncio.ensure_future(asyncio.to_thread(close))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(worker), 2.0)
+
+    # -- loop side -------------------------------------------------------------------------
+    def _drain(self) -> list[AudioFrame]:
+        backlog = len(self._ring)
+        self.state.queue_age_s = backlog / SAMPLE_RATE
+        self.state.overflows = self._pa_overflows + self._ring.overwritten
+        whole = backlog - backlog % self.block
+        if whole == 0:
+            return []
+        samples, index = self._ring.read(whole)
+        t0 = self._clock(index)
+        return [
+            AudioFrame(t0 + i / SAMPLE_RATE, samples[i : i + self.block])
+            for i in range(0, whole, self.block)
+        ]
+
+    def _clock(self, index: int) -> float:
+        """Monotonic time of ring sample ``index``, from a clock anchored on the callbacks.
+
+        Callbacks can only come late (data exists before it is delivered), so the earliest
+        observation wins; a large drift (stall, rate mismatch) re-anchors.
+        """
+        observed = self._cb_time
+        observed_index = self._cb_written
+        if self._anchor is None:
+            self._anchor = (observed, observed_index)
+        else:
+            t_a, i_a = self._anchor
+            predicted = t_a + (observed_index - i_a) / SAMPLE_RATE
+            error = observed - predicted
+            if error < 0 or error > CLOCK_SLACK_S:
+                self._anchor = (observed, observed_index)
+        t_a, i_a = self._anchor
+        return t_a - (i_a - index) / SAMPLE_RATE
+
+    def _stream_problem(self) -> str | None:
+        stream = self._stream
+        if stream is None:
+            return None
+        now = time.monotonic()
+        last = self._cb_time or self._opened_at
+        if now - last > self.stall_timeout_s:
+            return f"no audio from the input device for {now - last:.1f} s (device lost?)"
+        try:
+            if not stream.active:
+                return "the input stream stopped (device lost?)"
+        except Exception as exc:
+            return _reason(exc)
+        return None
+
+    def _degrade(self, reason: str) -> None:
+        if self.state.present or self.state.reason != reason:
+            log.warning("capture degraded: %s; retrying", reason)
+        self.state.present = False
+        self.state.reason = reason
+        self.state.queue_age_s = 0.0
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, devices.AudioUnavailable):
+        return str(exc)
+    text = str(exc).strip() or type(exc).__name__
+    lowered = text.lower()
+    if "busy" in lowered:
+        return f"input device busy: {text}"
+    if isinstance(exc, devices.DeviceNotFound):
+        return text
+    return f"cannot open the input device: {text}"

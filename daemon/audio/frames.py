@@ -1,0 +1,27 @@
+"""The unit that flows from capture/replay to endpointing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 16_000
+BLOCK = 480  # 30 ms at 16 kHz
+
+
+@dataclass(frozen=True, eq=False)
+class AudioFrame:
+    """A block of 16 kHz mono float32 audio; ``t`` = monotonic time of its first sample."""
+
+    t: float
+    samples: npt.NDArray[np.float32] = field(repr=False)
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.size / SAMPLE_RATE
+
+    @property
+    def end(self) -> float:
+        return self.t + self.duration_s
