@@ -19,8 +19,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from daemon.health import Check, CheckFn, CheckState
+from daemon.health import Check, CheckState
 from daemon.looplag import LoopLagMonitor
+
+SyncCheck = Callable[[], Check]
+AsyncCheck = Callable[[], Awaitable[Check]]
 
 # The guide's health thresholds (reference/async-processor-guide.md, "Health Checks").
 MAX_QUEUE_SIZE = 1000
@@ -61,7 +64,7 @@ def processor_check(
     is_running: Callable[[], bool] | None = None,
     max_queue_size: int = MAX_QUEUE_SIZE,
     min_success_rate: float = MIN_SUCCESS_RATE,
-) -> CheckFn:
+) -> AsyncCheck:
     """Not running → unhealthy; queue_size > 1000 or success_rate < 95 % → degraded.
 
     The success rate only counts once at least one task finished (a fresh daemon is not degraded).
@@ -99,7 +102,7 @@ def capture_check(
     *,
     overflow_window_s: float = 60.0,
     clock: Callable[[], float] = time.monotonic,
-) -> CheckFn:
+) -> SyncCheck:
     """No input device → degraded with its reason; overflows within the last minute → degraded.
 
     ``source`` is the capture's live state object or a callable returning it; ``overflows`` is the
@@ -127,7 +130,7 @@ def capture_check(
     return check
 
 
-def model_check(models: Callable[[], Mapping[str, bool | str]]) -> CheckFn:
+def model_check(models: Callable[[], Mapping[str, bool | str]]) -> SyncCheck:
     """``models()`` maps model name → True (loaded), False (still loading) or an error message.
 
     A failed model is unhealthy; one still loading is degraded.
@@ -150,7 +153,7 @@ def model_check(models: Callable[[], Mapping[str, bool | str]]) -> CheckFn:
     return check
 
 
-def llm_check(state: Callable[[], str | tuple[str, str | None]]) -> CheckFn:
+def llm_check(state: Callable[[], str | tuple[str, str | None]]) -> SyncCheck:
     """``state()`` is ``"ok"``, ``"offline"``, ``"unauthorized"`` or ``"error"``, optionally with
     a reason. Anything but ok is degraded: the offline responder still answers the child."""
 
@@ -195,7 +198,7 @@ def probe_sqlite_writable(path: Path, busy_timeout_s: float = 1.0) -> Check:
     return Check("ok", "writable", data)
 
 
-def db_check(path: Path | str | Callable[[], Path | str]) -> CheckFn:
+def db_check(path: Path | str | Callable[[], Path | str]) -> AsyncCheck:
     """History database writable (probed off the loop)."""
 
     async def check() -> Check:
@@ -210,7 +213,7 @@ def loop_lag_check(
     *,
     degraded_s: float = 0.25,
     unhealthy_s: float = 2.0,
-) -> CheckFn:
+) -> SyncCheck:
     """Worst recent loop lag: above ``degraded_s`` degraded, above ``unhealthy_s`` unhealthy."""
 
     def check() -> Check:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -52,6 +53,10 @@ class TaskLike(Protocol):
     def task_type(self) -> Any: ...
     @property
     def priority(self) -> Any: ...
+
+
+class HookHost(Protocol):
+    def add_hook(self, event: str, hook: Callable[..., Any]) -> Callable[[], None]: ...
 
 
 class ResultLike(Protocol):
@@ -125,6 +130,20 @@ class TeddyMetrics:
         self._speech_end: OrderedDict[str, float] = OrderedDict()
 
     # -- processor hooks ----------------------------------------------------------------------
+
+    def attach(self, processor: HookHost) -> Callable[[], None]:
+        """Register the three task hooks on ``processor``; returns a function removing them."""
+        removers = [
+            processor.add_hook("submitted", self.on_task_submitted),
+            processor.add_hook("started", self.on_task_started),
+            processor.add_hook("finished", self.on_task_finished),
+        ]
+
+        def detach() -> None:
+            for remove in removers:
+                remove()
+
+        return detach
 
     def on_task_submitted(self, task: TaskLike) -> None:
         self.tasks_submitted.labels(label_of(task.task_type), label_of(task.priority)).inc()

@@ -9,7 +9,9 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from daemon.events import EventKind, PipelineEvent
+from daemon.health_checks import processor_check
 from daemon.metrics import TeddyMetrics, label_of
+from processors import ProcessingTask, TaskStatus, create_processor
 
 
 class Kind(enum.Enum):
@@ -130,3 +132,32 @@ def test_each_instance_has_its_own_registry() -> None:
     first, second = TeddyMetrics(), TeddyMetrics()
     first.set_audio_overflows(1)
     assert samples(second)[("teddy_audio_overflows_total", ())] == 0
+
+
+async def test_attached_to_a_real_processor() -> None:
+    processor = await create_processor(max_workers=2)
+    m = TeddyMetrics()
+    detach = m.attach(processor)
+    try:
+        processor.register_processor("echo", lambda task: {"echo": task.payload["x"]})
+
+        def boom(task: ProcessingTask) -> None:
+            raise ValueError("bad input")
+
+        processor.register_processor("boom", boom)
+        ok = await processor.submit_task(ProcessingTask("echo", {"x": 1}))
+        bad = await processor.submit_task(ProcessingTask("boom", {}, max_retries=0))
+        assert (await processor.wait_for_task(ok, timeout=10)).status is TaskStatus.COMPLETED
+        assert (await processor.wait_for_task(bad, timeout=10)).status is TaskStatus.FAILED
+        check = await processor_check(processor)()
+        assert check.state == "degraded"  # 1 of 2 failed: success rate 50 % < 95 %
+        assert "low_success_rate" in check.detail
+    finally:
+        detach()
+        await processor.shutdown()
+    s = samples(m)
+    assert s[("teddy_tasks_total", (("status", "completed"), ("type", "echo")))] == 1
+    assert s[("teddy_tasks_total", (("status", "failed"), ("type", "boom")))] == 1
+    assert s[("teddy_tasks_submitted_total", (("priority", "normal"), ("type", "echo")))] == 1
+    assert (s[("teddy_queue_depth", ())], s[("teddy_running_tasks", ())]) == (0, 0)
+    assert (await processor_check(processor)()).state == "unhealthy"  # shut down
