@@ -101,9 +101,11 @@ def capture_check(
     source: CaptureState | Callable[[], CaptureState],
     *,
     overflow_window_s: float = 60.0,
+    max_backlog_s: float = 2.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> SyncCheck:
-    """No input device → degraded with its reason; overflows within the last minute → degraded.
+    """No input device → degraded with its reason; overflows within the last minute, or a capture
+    backlog (optional ``queue_age_s``) above ``max_backlog_s`` → degraded.
 
     ``source`` is the capture's live state object or a callable returning it; ``overflows`` is the
     running total, so the check remembers when it last grew.
@@ -125,6 +127,10 @@ def capture_check(
             return Check("degraded", f"capture stopped: {state.reason or 'unknown reason'}", data)
         if now - seen["grew_at"] <= overflow_window_s:
             return Check("degraded", f"input overflows in the last {overflow_window_s:g} s", data)
+        backlog = float(getattr(state, "queue_age_s", 0.0) or 0.0)
+        if backlog > max_backlog_s:
+            data["queue_age_s"] = round(backlog, 3)
+            return Check("degraded", f"capture backlog {backlog:.1f} s (consumer too slow)", data)
         return Check("ok", "capturing", data)
 
     return check

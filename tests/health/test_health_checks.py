@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from daemon.audio.state import CaptureState
 from daemon.health import Check
 from daemon.health_checks import (
     capture_check,
@@ -108,6 +109,17 @@ async def test_capture_overflows_degrade_for_a_window() -> None:
     assert result.data["overflows"] == 5
     now[0] = 171.0
     assert (await run(check)).state == "ok"
+
+
+async def test_capture_with_the_real_state_object() -> None:
+    state = CaptureState()
+    check = capture_check(state)
+    result = await run(check)
+    assert (result.state, result.detail) == ("degraded", "no input device: not started")
+    state.present, state.reason = True, None
+    assert (await run(check)).state == "ok"
+    state.queue_age_s = 3.0
+    assert "backlog" in (await run(check)).detail
 
 
 async def test_capture_accepts_a_callable_source() -> None:
