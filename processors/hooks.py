@@ -47,7 +47,7 @@ class Hooks:
                 self.errors += 1
                 log.exception("task hook %r failed", hook)
                 continue
-            if asyncio.iscoroutine(outcome):
+            if outcome is not None and asyncio.iscoroutine(outcome):
                 task = asyncio.get_running_loop().create_task(outcome)
                 self._pending.add(task)
                 task.add_done_callback(self._done)

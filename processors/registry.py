@@ -55,7 +55,7 @@ def resolved(fn: Callable[..., Any], source: str) -> Resolved:
 
 class ProcessorRegistry:
     def __init__(self) -> None:
-        self._explicit: dict[str, Resolved] = {}
+        self.explicit: dict[str, Resolved] = {}
         self._config: dict[str, str] = {}
         self._cache: dict[str, Resolved | NoProcessorRegistered] = {}
         self._entry_points: dict[str, importlib.metadata.EntryPoint] | None = None
@@ -67,11 +67,11 @@ class ProcessorRegistry:
         key = str(task_type)
         if not key:
             raise ValueError("task type must be a non-empty string")
-        self._explicit[key] = resolved(fn, "registered")
+        self.explicit[key] = resolved(fn, "registered")
         self._cache.pop(key, None)
 
     def unregister(self, task_type: ProcessingType | str) -> None:
-        self._explicit.pop(str(task_type), None)
+        self.explicit.pop(str(task_type), None)
         self._cache.pop(str(task_type), None)
 
     def load_plugins(self, mapping: Mapping[str, str]) -> None:
@@ -79,16 +79,14 @@ class ProcessorRegistry:
         checked now; importing happens on the first task of that type."""
         for name, spec in mapping.items():
             if not isinstance(spec, str) or not _SPEC.match(spec):
-                raise ValueError(
-                    f"plugins.{name} = {spec!r}: expected 'package.module:function'"
-                )
+                raise ValueError(f"plugins.{name} = {spec!r}: expected 'package.module:function'")
         for name, spec in mapping.items():
             self._config[str(name)] = spec
             self._cache.pop(str(name), None)
 
     def lookup(self, key: str) -> Resolved | NoProcessorRegistered | None:
         """Fast path: what is already known for ``key`` (None: must ``resolve``)."""
-        found = self._explicit.get(key)
+        found = self.explicit.get(key)
         if found is not None:
             return found
         return self._cache.get(key)
@@ -153,7 +151,7 @@ class ProcessorRegistry:
         out = dict.fromkeys(BUILTIN_FACTORIES, "built-in")
         out.update(dict.fromkeys(self._config, "config"))
         out.update({k: v.source for k, v in self._cache.items() if isinstance(v, Resolved)})
-        out.update(dict.fromkeys(self._explicit, "registered"))
+        out.update(dict.fromkeys(self.explicit, "registered"))
         return out
 
 

@@ -14,7 +14,7 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from processors.errors import (
@@ -101,15 +101,6 @@ class Scheduler:
             verdict = await verdict
         return bool(verdict)
 
-    @property
-    def _gated(self) -> bool:
-        return (
-            bool(self.limits)
-            or self.rate_limit is not None
-            or self._permission is not None
-            or type(self).request_permission is not Scheduler.request_permission
-        )
-
     # -- submission -------------------------------------------------------------------------
 
     def _enqueue(self, task: ProcessingTask) -> None:
@@ -156,10 +147,10 @@ class Scheduler:
     # -- workers ------------------------------------------------------------------------------
 
     async def _worker(self, stats: WorkerStats) -> None:
-        tm = self.task_manager
-        ready = tm.ready
+        ready = self.task_manager.ready
         heappop = heapq.heappop
         monotonic = time.monotonic
+        explicit = self.registry.explicit
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         assert me is not None
@@ -176,9 +167,27 @@ class Scheduler:
                 job = heappop(ready)[2]
                 if job.status is not PENDING:
                     continue  # cancelled while queued: lazily dropped here
-                if self._gated and not await self._admit(job):
+                if self._gated() and not await self._admit(job):
                     continue
-                await self._run(job, stats, me)
+                resolved = explicit.get(job.type_key)
+                if resolved is not None and resolved.is_async:
+                    # Hot path: a registered coroutine processor, first step driven right here.
+                    task = job.task
+                    assert task is not None
+                    now = self._start(job, stats, me)
+                    attempt = job.attempts
+                    coro = resolved.fn(task)
+                    try:
+                        yielded = coro.send(None)
+                    except StopIteration as stop:
+                        self._finish(job, COMPLETED, stop.value)
+                        self._end(job, stats, now)
+                    except BaseException as exc:
+                        await self._run(job, stats, me, None, (now, attempt, None, exc))
+                    else:
+                        await self._run(job, stats, me, None, (now, attempt, coro, yielded))
+                else:
+                    await self._run(job, stats, me, resolved, None)
                 if monotonic() > slice_end:
                     await asyncio.sleep(0)
                     slice_end = monotonic() + SLICE
@@ -188,6 +197,16 @@ class Scheduler:
                 raise
             except Exception:  # a bug in bookkeeping must not silently kill a worker
                 log.exception("processor worker %s: internal error", stats.name)
+
+    def _gated(self) -> bool:
+        return bool(self.limits.limits) or self.rate_limit is not None or self._asks_permission
+
+    @property
+    def _asks_permission(self) -> bool:
+        return (
+            self._permission is not None
+            or type(self).request_permission is not Scheduler.request_permission
+        )
 
     async def _admit(self, job: Job) -> bool:
         """Per-type limit, rate limit and permission. False: the job was parked or deferred."""
@@ -205,7 +224,7 @@ class Scheduler:
                 self.task_manager.push_ready(job)
                 await asyncio.sleep(wait)
                 return False
-        if self._permission is None and type(self).request_permission is Scheduler.request_permission:
+        if not self._asks_permission:
             return True
         try:
             allowed = await self.request_permission(task)
@@ -258,25 +277,13 @@ class Scheduler:
             )
         return found
 
-    async def _run(self, job: Job, stats: WorkerStats, me: asyncio.Task[None]) -> None:
+    def _start(self, job: Job, stats: WorkerStats, me: asyncio.Task[None]) -> float:
         task = job.task
         assert task is not None
-        resolved = await self._resolve(job)
-        if job.status is not PENDING:  # cancelled while its plug-in was loading
-            self._unslot(job, job.type_key in self.limits.limits)
-            return
-        if isinstance(resolved, NoProcessorRegistered):
-            self.metrics.plugin_errors += 1
-            self._unslot(job, job.type_key in self.limits.limits)
-            self._finish(job, FAILED, error=f"NoProcessorRegistered: {resolved}", exc=resolved)
-            return
-        # -- start ----------------------------------------------------------------------------
-        tm = self.task_manager
-        tm.set_status(job, RUNNING)
+        self.task_manager.set_status(job, RUNNING)
         if self._space_waiters:
             self._space_freed()
         job.attempts += 1
-        attempt = job.attempts
         now = job.started_at = time.monotonic()
         job.worker = me
         stats.status = "busy"
@@ -284,40 +291,64 @@ class Scheduler:
         self.metrics.started_job(job.type_key, now - job.submitted_at)
         if self.hooks.started:
             self.hooks.fire(self.hooks.started, task)
-        fn = resolved.fn
-        custom = resolved.source == "payload"
+        return now
+
+    def _end(self, job: Job, stats: WorkerStats, started: float) -> None:
+        stats.tasks_processed += 1
+        stats.total_execution_time += time.monotonic() - started
+        stats.task_id = None
+        if self.limits.limits:
+            self._unslot(job, job.type_key in self.limits.limits)
+        if self._quiet is not None:
+            self._check_quiet()
+
+    async def _run(
+        self,
+        job: Job,
+        stats: WorkerStats,
+        me: asyncio.Task[None],
+        resolved: Resolved | None,
+        first: tuple[float, int, Coroutine[Any, Any, Any] | None, Any] | None,
+    ) -> None:
+        """Run ``job`` to its end. ``first``: (start time, attempt, coroutine, what its first step
+        yielded - or raised, with no coroutine) when the hot path already started it."""
+        task = job.task
+        assert task is not None
+        if first is None:
+            found = await self._resolve(job) if resolved is None else resolved
+            if job.status is not PENDING:  # cancelled while its plug-in was loading
+                self._unslot(job, job.type_key in self.limits.limits)
+                return
+            if isinstance(found, NoProcessorRegistered):
+                self.metrics.plugin_errors += 1
+                self._unslot(job, job.type_key in self.limits.limits)
+                self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
+                return
+            now = self._start(job, stats, me)
+            attempt = job.attempts
+        else:
+            now, attempt = first[0], first[1]
+        loop = asyncio.get_running_loop()
         try:
-            if resolved.is_async:
-                coro = fn(task)
-                try:
-                    yielded = coro.send(None)
-                except StopIteration as stop:
-                    value = stop.value
-                else:  # it suspended: only now does it need a timeout timer and a real await
-                    if task.timeout is not None:
-                        job.timer = asyncio.get_running_loop().call_at(
-                            now + task.timeout, self._on_timeout, job
-                        )
-                    value = await resume(coro, yielded)
+            if first is not None:
+                coro, step = first[2], first[3]
+                if coro is None:
+                    raise step
+                if task.timeout is not None:  # it suspended: now it needs a timeout timer
+                    job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
+                value = await resume(coro, step)
             else:
-                if task.timeout is not None:
-                    job.timer = asyncio.get_running_loop().call_at(
-                        now + task.timeout, self._on_timeout, job
-                    )
-                target = task.payload["processor"] if custom else fn
-                arg: Any = task.payload if custom else task
-                if task.cpu_intensive:
-                    what = f"task {job.id} ({job.type_key})"
-                    value = await self.contexts.run_in_process(target, arg, what)
-                else:
-                    value = await self.contexts.run_in_thread(target, arg)
-                if inspect.isawaitable(value):  # a plain function that returned a coroutine
-                    value = await value
+                value = await self._execute(job, task, found, now, loop)
         except asyncio.CancelledError:
-            if not job.cancel_sent:  # not ours: the worker itself is being cancelled
+            if not job.cancel_sent:
                 if job.status is RUNNING and job.attempts == attempt:
-                    self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
-                raise
+                    if asyncio.current_task() is me and me.cancelling():
+                        # not ours: the worker itself is being cancelled
+                        self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
+                        raise
+                    self._finish(job, CANCELLED, error="cancelled: the task raised CancelledError")
+                else:
+                    raise
         except Exception as exc:
             if job.status is RUNNING and job.attempts == attempt:
                 self._failed(job, exc)
@@ -328,13 +359,38 @@ class Scheduler:
             if job.cancel_sent:
                 job.cancel_sent = False
                 me.uncancel()
-            stats.tasks_processed += 1
-            stats.total_execution_time += time.monotonic() - now
-            stats.task_id = None
-            if self.limits.limits:
-                self._unslot(job, job.type_key in self.limits.limits)
-            if self._quiet is not None:
-                self._check_quiet()
+            self._end(job, stats, now)
+
+    async def _execute(
+        self,
+        job: Job,
+        task: ProcessingTask,
+        resolved: Resolved,
+        now: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> Any:
+        if resolved.is_async:
+            coro = resolved.fn(task)
+            try:
+                yielded = coro.send(None)
+            except StopIteration as stop:
+                return stop.value
+            if task.timeout is not None:
+                job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
+            return await resume(coro, yielded)
+        if task.timeout is not None:
+            job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
+        custom = resolved.source == "payload"
+        target = task.payload["processor"] if custom else resolved.fn
+        arg: Any = task.payload if custom else task
+        if task.cpu_intensive:
+            what = f"task {job.id} ({job.type_key})"
+            value = await self.contexts.run_in_process(target, arg, what)
+        else:
+            value = await self.contexts.run_in_thread(target, arg)
+        if inspect.isawaitable(value):  # a plain function that returned a coroutine
+            value = await value
+        return value
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -344,13 +400,21 @@ class Scheduler:
         if job.attempts <= task.max_retries:
             log.info(
                 "task %s (%s) attempt %d failed (%s: %s); retrying",
-                job.id, job.type_key, job.attempts, type(exc).__name__, exc,
+                job.id,
+                job.type_key,
+                job.attempts,
+                type(exc).__name__,
+                exc,
             )
             self._schedule_retry(job)
             return
         log.warning(
             "task %s (%s) failed after %d attempt(s): %s: %s",
-            job.id, job.type_key, job.attempts, type(exc).__name__, exc,
+            job.id,
+            job.type_key,
+            job.attempts,
+            type(exc).__name__,
+            exc,
             exc_info=exc if self.profiling else None,
         )
         if job.type_key not in _BUILTIN_TYPES:

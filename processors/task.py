@@ -60,7 +60,7 @@ def type_name(task_type: ProcessingType | str) -> str:
     return str(task_type)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ProcessingTask:
     """One job. ``payload`` is the processor function's input; dependencies' results arrive in
     ``dependency_results`` (dependency id -> result) before the task starts."""
@@ -129,7 +129,7 @@ def describe_value(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskResult:
     """What a finished task produced. ``error`` is a readable message for non-completed tasks;
     ``caused_by`` names the root task when a dependency's failure cancelled this one."""
