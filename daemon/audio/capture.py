@@ -56,6 +56,7 @@ class MicrophoneSource:
         self._resampler: StreamResampler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup = asyncio.Event()
+        self.state_changed = asyncio.Event()  # set on every health change; clear it to wait again
         self._wake_pending = threading.Event()
         self._closed = False
         self._pa_overflows = 0
@@ -162,6 +163,8 @@ class MicrophoneSource:
         self.state.reason = None
         self.state.device = dev.name
         self.state.sample_rate = rate
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.state_changed.set)
         log.info("capture: listening on %r (%d Hz)", dev.name, rate)
 
     async def _close_stream(self) -> None:
@@ -235,6 +238,7 @@ class MicrophoneSource:
         self.state.present = False
         self.state.reason = reason
         self.state.queue_age_s = 0.0
+        self.state_changed.set()
 
 
 def _reason(exc: BaseException) -> str:
