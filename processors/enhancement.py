@@ -49,11 +49,14 @@ def reduce_noise(audio: Float32Array, sample_rate: int, strength: float = 1.5) -
         return audio
     _, _, spec = signal.stft(audio, fs=sample_rate, nperseg=nperseg)
     power = np.abs(spec) ** 2
-    noise = np.percentile(power, _NOISE_PERCENTILE, axis=1, keepdims=True)
+    # Noise power per bin is exponentially distributed, so its mean is the low percentile
+    # divided by -ln(1 - p); a percentile (not a minimum) keeps the estimate stable.
+    floor = np.percentile(power, _NOISE_PERCENTILE, axis=1, keepdims=True)
+    noise = floor / -np.log1p(-_NOISE_PERCENTILE / 100.0)
     gain = np.clip(1.0 - strength * noise / np.maximum(power, 1e-20), 0.0, 1.0)
     # Smoothing over time and frequency avoids "musical noise" (isolated twinkling bins).
     gain = ndimage.uniform_filter(gain, size=(3, 5), mode="nearest")
-    gain = np.maximum(np.sqrt(gain), _MAX_ATTENUATION)
+    gain = np.maximum(np.sqrt(np.clip(gain, 0.0, 1.0)), _MAX_ATTENUATION)
     _, cleaned = signal.istft(spec * gain, fs=sample_rate, nperseg=nperseg)
     return np.asarray(cleaned[: len(audio)], dtype=np.float32)
 

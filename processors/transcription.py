@@ -65,6 +65,13 @@ class Transcriber:
         self._backend: SttBackend | None = None
         self._load_lock = threading.Lock()
 
+    @classmethod
+    def with_backend(cls, backend: SttBackend, **kwargs: Any) -> Transcriber:
+        """A stage around an already loaded backend (another engine, a remote API, a test)."""
+        stage = cls(backend=kwargs.pop("backend_name", "faster-whisper"), **kwargs)
+        stage._backend = backend
+        return stage
+
     @property
     def loaded(self) -> bool:
         return self._backend is not None
