@@ -126,6 +126,9 @@ class TeddyMetrics:
         )  # fmt: skip
         self._queued: set[str] = set()
         self._running: set[str] = set()
+        # Read at scrape time: nothing to update per task.
+        self.queue_depth.set_function(lambda: len(self._queued))
+        self.running_tasks.set_function(lambda: len(self._running))
         self._overflows_seen = 0
         self._speech_end: OrderedDict[str, float] = OrderedDict()
 
@@ -148,18 +151,15 @@ class TeddyMetrics:
     def on_task_submitted(self, task: TaskLike) -> None:
         self.tasks_submitted.labels(label_of(task.task_type), label_of(task.priority)).inc()
         self._queued.add(str(task.id))
-        self._sync_task_gauges()
 
     def on_task_started(self, task: TaskLike) -> None:
         self._queued.discard(str(task.id))
         self._running.add(str(task.id))
-        self._sync_task_gauges()
 
     def on_task_finished(self, task: TaskLike, result: ResultLike) -> None:
         task_id, kind = str(task.id), label_of(task.task_type)
         self._queued.discard(task_id)
         self._running.discard(task_id)
-        self._sync_task_gauges()
         self.tasks.labels(kind, label_of(result.status)).inc()
         duration = result.execution_time
         if isinstance(duration, int | float) and duration >= 0:
@@ -167,10 +167,6 @@ class TeddyMetrics:
         value = getattr(result, "result", None)
         if kind == "ai_response" and isinstance(value, dict) and value.get("offline") is True:
             self.record_offline_reply(value.get("offline_reason"))
-
-    def _sync_task_gauges(self) -> None:
-        self.queue_depth.set(len(self._queued))
-        self.running_tasks.set(len(self._running))
 
     def record_offline_reply(self, reason: str | None) -> None:
         self.llm_offline_replies.labels(reason or "unknown").inc()
