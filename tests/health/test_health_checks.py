@@ -198,8 +198,9 @@ async def test_db_locked_is_degraded(tmp_path: Path) -> None:
 
 
 async def test_loop_lag_check_thresholds() -> None:
-    monitor = LoopLagMonitor(interval_s=0.001)
-    check = loop_lag_check(monitor, degraded_s=0.05, unhealthy_s=0.5)
+    # The background task sleeps 10 s: only the samples taken below count.
+    monitor = LoopLagMonitor(interval_s=10)
+    check = loop_lag_check(monitor, degraded_s=0.1, unhealthy_s=1.0)
     assert (await run(check)).state == "degraded"  # monitor not started
     monitor.start()
     try:
@@ -207,11 +208,11 @@ async def test_loop_lag_check_thresholds() -> None:
         assert (await run(check)).state == "ok"
 
         async def block() -> None:
-            time.sleep(0.1)  # noqa: ASYNC251 - blocking the loop is what is measured
+            time.sleep(0.2)  # noqa: ASYNC251 - blocking the loop is what is measured
 
         await asyncio.gather(monitor.sample(0.001), block())
         result = await run(check)
         assert result.state == "degraded"
-        assert result.data["max_s"] >= 0.05
+        assert result.data["max_s"] >= 0.19
     finally:
         await monitor.stop()

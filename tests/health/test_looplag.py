@@ -17,7 +17,7 @@ async def _block_loop(seconds: float) -> None:
 async def test_idle_loop_has_small_lag() -> None:
     monitor = LoopLagMonitor(interval_s=0.001)
     lag = await monitor.sample()
-    assert 0.0 <= lag < 0.05
+    assert 0.0 <= lag < 0.5
     assert monitor.current_s == lag
     assert monitor.samples == 1
 
@@ -32,7 +32,7 @@ async def test_blocked_loop_is_measured() -> None:
 
 async def test_window_forgets_old_samples_but_max_ever_keeps_them() -> None:
     monitor = LoopLagMonitor(interval_s=0.001, window=2)
-    big, _ = await asyncio.gather(monitor.sample(), _block_loop(0.05))
+    big, _ = await asyncio.gather(monitor.sample(), _block_loop(0.2))
     await monitor.sample()
     await monitor.sample()
     assert monitor.max_s < big
