@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from daemon.audio.state import CaptureState
 from daemon.health import Check, HealthRegistry
+from daemon.health_checks import capture_check, db_check, loop_lag_check, processor_check
 from daemon.http import HealthServer, HealthServerError, is_loopback
+from daemon.looplag import LoopLagMonitor
 from daemon.metrics import TeddyMetrics
+from processors import create_processor
 
 ServerFactory = Callable[..., Any]
 
@@ -167,3 +173,34 @@ async def test_stop_is_idempotent_and_restartable(serve: ServerFactory) -> None:
     await server.stop()
     await server.start()
     assert (await get(server.url + "/healthz"))[0] == 200
+
+
+async def test_daemon_without_microphone_is_up_and_degraded_saying_why(
+    serve: ServerFactory, tmp_path: Path
+) -> None:
+    processor = await create_processor(max_workers=1)
+    monitor = LoopLagMonitor(interval_s=10)
+    monitor.start()
+    db = tmp_path / "history.sqlite3"
+    sqlite3.connect(db).close()
+    capture = CaptureState(present=False, reason="no input device found")
+    health = HealthRegistry(ready_flags=("models", "capture"))
+    health.register("processor", processor_check(processor))
+    health.register("capture", capture_check(capture))
+    health.register("loop", loop_lag_check(monitor))
+    health.register("db", db_check(db))
+    health.set_ready("models")
+    try:
+        server = await serve(health=health, processor_metrics=processor.get_performance_metrics)
+        status, body, _ = await get(server.url + "/healthz")
+        data = json.loads(body)
+        assert status == 200
+        assert data["status"] == "degraded"
+        assert data["checks"]["capture"]["detail"] == "no input device: no input device found"
+        assert {name for name, c in data["checks"].items() if c["state"] != "ok"} == {"capture"}
+        assert (await get(server.url + "/readyz"))[0] == 503
+        status, body, _ = await get(server.url + "/status")
+        assert json.loads(body)["processor"]["running"] is True
+    finally:
+        await monitor.stop()
+        await processor.shutdown()
