@@ -1,7 +1,7 @@
-"""Execution contexts: the event loop, the thread pool and the process pool.
+"""Execution contexts: the event loop, the thread pool, the process pool.
 
-Coroutine processors run inside the worker coroutines themselves (no asyncio.Task per job): the first
-step is driven by hand, so a job that never suspends costs no Task, no timer and no loop turn.
+Coroutine processors run inside the worker coroutines themselves (no asyncio.Task per job): the
+first step is driven by hand, so a job that never suspends costs no Task, no timer and no loop turn.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def is_async_callable(fn: object) -> bool:
         fn = fn.func
     if inspect.iscoroutinefunction(fn):
         return True
-    call = getattr(type(fn), "__call__", None)
+    call = type(fn).__dict__.get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
     return not inspect.isfunction(fn) and inspect.iscoroutinefunction(call)
 
 

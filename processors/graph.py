@@ -27,8 +27,8 @@ class Job:
     __slots__ = (
         "attempts",
         "cancel_sent",
-        "dependents",
         "denials",
+        "dependents",
         "finished_at",
         "id",
         "remaining",
@@ -204,7 +204,7 @@ class TaskManager:
         self.counts[PENDING] += 1
 
     def forget_old(self, job: Job) -> None:
-        """Remember ``job`` as finished; forget the oldest finished ones beyond ``keep_finished``."""
+        """Remember ``job`` as finished; forget the oldest beyond ``keep_finished``."""
         order = self._finished_order
         order.append(job.id)
         while len(order) > self._keep_finished:

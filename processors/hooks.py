@@ -61,12 +61,12 @@ class Hooks:
             self.errors += 1
             log.error("async task hook failed", exc_info=exc)
 
-    async def drain(self, timeout: float) -> None:
+    async def drain(self, limit: float) -> None:
         """Wait (bounded) for async hooks still running, then cancel the rest."""
         if not self._pending:
             return
         pending = set(self._pending)
-        _, late = await asyncio.wait(pending, timeout=max(timeout, 0.0))
+        _, late = await asyncio.wait(pending, timeout=max(limit, 0.0))
         for task in late:
             task.cancel()
         if late:

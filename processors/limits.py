@@ -50,7 +50,7 @@ class TypeLimits:
         return True
 
     def release(self, job: Job) -> Job | None:
-        """``job`` left its slot; return the next parked job of that type (to make ready), if any."""
+        """``job`` left its slot; return the next parked job of its type (to make ready), if any."""
         key = job.type_key
         if key not in self.limits and key not in self.running:
             return None

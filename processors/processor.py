@@ -101,7 +101,12 @@ class AdvancedAsyncProcessor(Scheduler):
             self._workers.append((stats, worker))
         log.debug("processor started with %d workers", self.max_workers)
 
-    async def shutdown(self, timeout: float = 30.0, *, drain: bool = False) -> None:
+    async def shutdown(
+        self,
+        timeout: float = 30.0,  # noqa: ASYNC109 - the guide's API
+        *,
+        drain: bool = False,
+    ) -> None:
         """Stop intake; cancel queued tasks (or, with ``drain``, keep starting them); let running
         tasks finish until ``timeout``; then cancel what is left and close the pools.
         Idempotent: later and concurrent calls wait for the first one to complete."""
@@ -115,8 +120,8 @@ class AdvancedAsyncProcessor(Scheduler):
         finally:
             self._shutdown_done.set_result(None)
 
-    async def _shutdown(self, loop: asyncio.AbstractEventLoop, timeout: float, drain: bool) -> None:
-        deadline = loop.time() + max(timeout, 0.0)
+    async def _shutdown(self, loop: asyncio.AbstractEventLoop, grace: float, drain: bool) -> None:
+        deadline = loop.time() + max(grace, 0.0)
         self._accepting = False
         self._running = False
         while self._space_waiters:
@@ -248,7 +253,11 @@ class AdvancedAsyncProcessor(Scheduler):
         self._interrupt(job, worker, reason)
         return True
 
-    async def wait_for_task(self, task_id: str, timeout: float | None = None) -> TaskResult:
+    async def wait_for_task(
+        self,
+        task_id: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - the guide's API
+    ) -> TaskResult:
         """The task's result once it has finished (any terminal status). Raises
         ``asyncio.TimeoutError`` if ``timeout`` passes first (the task keeps running)."""
         job = self.task_manager.jobs.get(task_id)
@@ -330,9 +339,9 @@ class AdvancedAsyncProcessor(Scheduler):
 
     # -- crash recovery -------------------------------------------------------------------------
 
-    def snapshot(self, *, include_running: bool = True, skip_unserializable: bool = False) -> dict[
-        str, Any
-    ]:
+    def snapshot(
+        self, *, include_running: bool = True, skip_unserializable: bool = False
+    ) -> dict[str, Any]:
         """JSON-serializable state of unfinished tasks (see ``processors.snapshot``)."""
         jobs = [
             job

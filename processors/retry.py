@@ -21,4 +21,4 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         raw = min(self.max_delay, self.base_delay * 2 ** max(0, retry - 1))
-        return raw * (1.0 - self.jitter * random.random())
+        return float(raw * (1.0 - self.jitter * random.random()))

@@ -226,13 +226,12 @@ class Scheduler:
                 return False
         if not self._asks_permission:
             return True
+        error: Exception | None = None
         try:
             allowed = await self.request_permission(task)
         except Exception as exc:
             log.exception("request_permission failed for task %s", job.id)
             allowed, error = False, exc
-        else:
-            error = None
         if job.status is not PENDING:  # cancelled while we asked
             self._unslot(job, held)
             return False
@@ -314,16 +313,18 @@ class Scheduler:
         yielded - or raised, with no coroutine) when the hot path already started it."""
         task = job.task
         assert task is not None
+        runner: Resolved | None = None
         if first is None:
             found = await self._resolve(job) if resolved is None else resolved
             if job.status is not PENDING:  # cancelled while its plug-in was loading
                 self._unslot(job, job.type_key in self.limits.limits)
                 return
-            if isinstance(found, NoProcessorRegistered):
+            if not isinstance(found, Resolved):
                 self.metrics.plugin_errors += 1
                 self._unslot(job, job.type_key in self.limits.limits)
                 self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
                 return
+            runner = found
             now = self._start(job, stats, me)
             attempt = job.attempts
         else:
@@ -338,7 +339,8 @@ class Scheduler:
                     job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
                 value = await resume(coro, step)
             else:
-                value = await self._execute(job, task, found, now, loop)
+                assert runner is not None
+                value = await self._execute(job, task, runner, now, loop)
         except asyncio.CancelledError:
             if not job.cancel_sent:
                 if job.status is RUNNING and job.attempts == attempt:

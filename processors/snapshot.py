@@ -95,7 +95,9 @@ def tasks_from_snapshot(data: Mapping[str, Any], known: Mapping[str, Any]) -> li
                 dependency_types=dict(entry.get("dependency_types", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise SnapshotError(f"snapshot task #{i} is malformed: {type(exc).__name__}: {exc}")
+            raise SnapshotError(
+                f"snapshot task #{i} is malformed: {type(exc).__name__}: {exc}"
+            ) from exc
         tasks.append(task)
     ids = {task.id for task in tasks}
     for task in tasks:

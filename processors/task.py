@@ -49,7 +49,7 @@ class TaskStatus(enum.StrEnum):
 
 
 def new_task_id() -> str:
-    """A random UUID4 string; 3x cheaper than ``str(uuid.uuid4())``, which matters at 100k tasks/s."""
+    """A random UUID4 string, 3x cheaper than ``str(uuid.uuid4())`` (it matters at 100k tasks/s)."""
     h = os.urandom(16).hex()
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
@@ -167,5 +167,5 @@ def create_task(
     priority: TaskPriority = TaskPriority.NORMAL,
     **kwargs: Any,
 ) -> ProcessingTask:
-    """The guide's shorthand: ``create_task(type, payload, priority, timeout=..., depends_on=[...])``."""
+    """The guide's shorthand: ``create_task(type, payload, priority, timeout=..., ...)``."""
     return ProcessingTask(task_type, payload, priority, **kwargs)

@@ -78,9 +78,7 @@ async def test_cancel_process_task_discards_late_result() -> None:
     await proc.start()
     started = asyncio.Event()
     proc.on_task_started(lambda task: started.set())
-    task_id = await proc.submit_task(
-        create_task("sleep", {"seconds": 0.3}, cpu_intensive=True)
-    )
+    task_id = await proc.submit_task(create_task("sleep", {"seconds": 0.3}, cpu_intensive=True))
     await started.wait()
     assert await proc.cancel_task(task_id)
     result = await proc.wait_for_task(task_id)

@@ -52,7 +52,9 @@ async def test_high_task_behind_10k_batch_tasks_starts_next(blocker: Blocker) ->
     await proc.start()
     await proc.submit_task(create_task("block", {}))
     await blocker.entered.wait()
-    batch = [await proc.submit_task(create_task("work", {}, TaskPriority.BATCH)) for _ in range(10_000)]
+    batch = [
+        await proc.submit_task(create_task("work", {}, TaskPriority.BATCH)) for _ in range(10_000)
+    ]
     high = await proc.submit_task(create_task("work", {}, TaskPriority.HIGH))
     assert (await proc.task_manager.get_ready_tasks())[0] == high
     blocker.release.set()
