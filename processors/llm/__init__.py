@@ -1,0 +1,1 @@
+"""Talking to Claude: streaming client, prompt, sentence splitting, offline responder."""
