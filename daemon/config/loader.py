@@ -1,0 +1,203 @@
+"""Where the config comes from and how bad input is reported.
+
+Resolution (DESIGN.md): ``--config PATH``, else ``$TEDDY_CONFIG``, else ``/etc/teddy/teddy.toml``,
+else ``~/.config/teddy/teddy.toml``, else built-in defaults. Then ``TEDDY_<SECTION>__<KEY>``
+environment variables override single keys (deeper keys: more ``__``), their values read as TOML
+(``9000``, ``true``, ``["fear"]``) and otherwise as plain strings. Every problem is reported in one
+:class:`ConfigError` naming the key, the value, where it came from and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from daemon.config.model import TeddyConfig
+
+ENV_PREFIX = "TEDDY_"
+ENV_CONFIG = "TEDDY_CONFIG"
+SYSTEM_PATH = Path("/etc/teddy/teddy.toml")
+USER_PATH = Path("~/.config/teddy/teddy.toml")
+DEFAULT_SEARCH = (SYSTEM_PATH, USER_PATH)
+BUILTIN = "built-in defaults"
+
+
+class ConfigError(ValueError):
+    """The config cannot be used; the message names the key, the value and what is allowed."""
+
+
+def find_config_file(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    search: Sequence[Path] = DEFAULT_SEARCH,
+) -> Path | None:
+    """The file to read, or None for built-in defaults. An explicitly named file must exist."""
+    env = os.environ if env is None else env
+    for named, how in ((path, "--config"), (env.get(ENV_CONFIG) or None, f"${ENV_CONFIG}")):
+        if named is not None and str(named) != "":
+            chosen = Path(named).expanduser()
+            if not chosen.is_file():
+                raise ConfigError(f"config file {chosen} (from {how}) does not exist")
+            return chosen
+    for candidate in search:
+        candidate = candidate.expanduser()
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_env_value(raw: str) -> Any:
+    """``9000`` → 9000, ``true`` → True, ``["a"]`` → ["a"]; anything else stays the string."""
+    try:
+        parsed = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        return raw
+    return parsed["v"] if list(parsed) == ["v"] else raw
+
+
+def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """Nested overrides from ``TEDDY_<SECTION>__<KEY>`` variables, and key path → variable name."""
+    data: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = tuple(p.lower() for p in name[len(ENV_PREFIX) :].split("__"))
+        if any(not p for p in parts):
+            raise ConfigError(f"{name}: malformed override; use TEDDY_<SECTION>__<KEY>")
+        node = data
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"{name}: conflicts with another TEDDY_ override")
+            node = nxt
+        node[parts[-1]] = parse_env_value(env[name])
+        origins[parts] = name
+    return data, origins
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        current = out.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            out[key] = merge(current, value, f"{where}{key}.")
+        else:
+            out[key] = value
+    return out
+
+
+def validate_config(
+    data: Mapping[str, Any],
+    source: str = BUILTIN,
+    origins: Mapping[tuple[str, ...], str] | None = None,
+) -> TeddyConfig:
+    try:
+        return TeddyConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [_describe(err, origins or {}) for err in exc.errors()]
+        head = f"invalid config ({source})"
+        if len(problems) == 1:
+            raise ConfigError(f"{head}: {problems[0]}") from None
+        raise ConfigError(head + ":\n  " + "\n  ".join(problems)) from None
+
+
+def load_config_with_source(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    search: Sequence[Path] = DEFAULT_SEARCH,
+) -> tuple[TeddyConfig, str]:
+    """The validated config and a description of where it came from (file and env overrides)."""
+    env = os.environ if env is None else env
+    file = find_config_file(path, env, search)
+    data = read_toml(file) if file is not None else {}
+    overrides, origins = env_overrides(env)
+    source = str(file) if file is not None else BUILTIN
+    if origins:
+        source += " + " + ", ".join(sorted(origins.values()))
+    return validate_config(merge(data, overrides), source, origins), source
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    search: Sequence[Path] = DEFAULT_SEARCH,
+) -> TeddyConfig:
+    """Resolve, read, override and validate; raises :class:`ConfigError` on any problem."""
+    return load_config_with_source(path, env, search)[0]
+
+
+# -- error messages -------------------------------------------------------------------------------
+
+
+def _key(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _origin(loc: Sequence[int | str], origins: Mapping[tuple[str, ...], str]) -> str | None:
+    parts = tuple(str(p) for p in loc)
+    for n in range(len(parts), 0, -1):
+        if parts[:n] in origins:
+            return origins[parts[:n]]
+    return None
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model class holding the key at ``loc`` (to list the keys allowed next to it)."""
+    model: type[BaseModel] = TeddyConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def _describe(err: Any, origins: Mapping[tuple[str, ...], str]) -> str:
+    loc: tuple[int | str, ...] = tuple(err.get("loc", ()))
+    key = _key(loc) or "(top level)"
+    origin = _origin(loc, origins)
+    via = f" (from {origin})" if origin else ""
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = ", ".join(parent.model_fields) if parent is not None else "?"
+        where = f"[{_key(loc[:-1])}]" if loc[:-1] else "the top level"
+        return f"unknown key {key}{via}; allowed keys in {where}: {allowed}"
+    if kind == "missing":
+        return f"{key} is required{via}"
+    if kind == "value_error" and (not loc or _key(loc) in msg or "." in msg.split(" ")[0]):
+        return msg + via  # a cross-field check that already names its keys
+    msg = msg.replace("Input should be", "must be").replace(
+        "a valid dictionary or instance of", "a table like"
+    )
+    return f"{key} = {err.get('input')!r}{via}: {msg}"

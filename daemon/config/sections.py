@@ -1,0 +1,244 @@
+"""Config sections for the child, logging, listening, understanding, replying, history, health and
+the job processor. Field names are what teddy.toml and ``TEDDY_<SECTION>__<KEY>`` use.
+
+Defaults suit a small child and a 2-core board: patient endpointing, a slow friendly voice, short
+replies, a local-only health endpoint, no audio kept on disk.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from daemon.config.base import Device, OptPath, OptStr, Section
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+class ChildConfig(Section):
+    name: str = Field(
+        default="", description="the child's first name for the bear to use ('' = none)"
+    )
+    age: int = Field(default=5, ge=2, le=12, description="age in years; shapes the reply style")
+
+
+class LoggingConfig(Section):
+    level: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
+        default="INFO", description="log level (live on SIGHUP)"
+    )
+    format: Literal["text", "json"] = Field(default="text", description="log line format")
+
+
+class AudioConfig(Section):
+    input_device: Device = Field(
+        default=None, description="microphone: index or name substring ('' = system default)"
+    )
+    output_device: Device = Field(
+        default=None, description="speaker: index or name substring ('' = system default)"
+    )
+    max_utterance_s: float = Field(
+        default=20.0, gt=0, le=120, description="an utterance longer than this is cut"
+    )
+    buffer_s: float = Field(default=5.0, gt=0, le=60, description="capture ring buffer length")
+    retry_max_s: float = Field(
+        default=1.0, gt=0, le=60, description="longest wait between device reopen attempts"
+    )
+    latency: Literal["low", "high"] = Field(
+        default="high", description="PortAudio input latency ('low' underruns under CPU load)"
+    )
+    playback_block_ms: int = Field(
+        default=20, ge=5, le=50, description="playback block; bounds how fast speech can be stopped"
+    )
+
+
+class VadConfig(Section):
+    backend: Literal["auto", "silero", "energy"] = Field(
+        default="auto", description="voice-activity detector ('auto' = Silero, energy as fallback)"
+    )
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="speech probability that starts speech"
+    )
+    silence_ms: int = Field(
+        default=400, ge=100, le=5000, description="silence that ends an utterance"
+    )
+    pre_roll_ms: int = Field(
+        default=300, ge=0, le=2000, description="audio kept before the onset so no word is clipped"
+    )
+    min_speech_ms: int = Field(
+        default=250, ge=0, le=5000, description="shorter sounds (clicks, coughs) are dropped"
+    )
+    echo_tail_ms: int = Field(
+        default=300,
+        ge=0,
+        le=5000,
+        description="detector stays gated this long after the bear stops",
+    )
+
+
+class SttConfig(Section):
+    backend: Literal["faster-whisper", "openai-whisper"] = Field(
+        default="faster-whisper", description="speech-to-text engine"
+    )
+    model: str = Field(
+        default="tiny.en",
+        min_length=1,
+        description="model name ('tiny.en', 'base') or a model directory",
+    )
+    compute_type: str = Field(default="int8", min_length=1, description="CTranslate2 compute type")
+    cpu_threads: int = Field(default=2, ge=1, le=64, description="threads for decoding")
+    beam_size: int = Field(default=5, ge=1, le=20, description="beam search width")
+    language: OptStr = Field(default="en", description="spoken language ('' = detect)")
+    cache_dir: OptPath = Field(
+        default=None, description="where assembled models live ('' = default)"
+    )
+    no_speech_threshold: float = Field(
+        default=0.6, ge=0, le=1, description="hallucination guard: Whisper's no-speech probability"
+    )
+    logprob_threshold: float = Field(
+        default=-1.0, le=0, description="hallucination guard: average log-probability floor"
+    )
+    compression_ratio_threshold: float = Field(
+        default=2.4, gt=0, description="hallucination guard: repetition-loop detector"
+    )
+    min_speech_ratio: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="hallucination guard: share of the clip the VAD calls speech",
+    )
+
+
+class EmotionConfig(Section):
+    audio_cues: bool = Field(
+        default=True, description="analyse pitch/energy/rate besides the words"
+    )
+    prototypes_path: OptPath = Field(
+        default=None, description="JSON of example phrases per emotion ('' = the packaged set)"
+    )
+    neutral_band: float = Field(
+        default=0.05, ge=0, le=1, description="sentiment closer to 0 than this counts as neutral"
+    )
+
+
+class LlmConfig(Section):
+    model: str = Field(default="claude-haiku-4-5", min_length=1, description="Claude model")
+    base_url: OptStr = Field(default=None, description="Messages API URL ('' = Anthropic's)")
+    api_key_file: OptPath = Field(
+        default=None, description="file holding the API key ('' = only $ANTHROPIC_API_KEY)"
+    )
+    timeout_s: float = Field(
+        default=8.0, gt=0, le=120, description="deadline for a whole reply; then the offline reply"
+    )
+    max_tokens: int = Field(default=300, ge=16, le=4096, description="reply length limit")
+    max_retries: int = Field(default=2, ge=0, le=10, description="SDK retries on 429/5xx/529")
+    max_retry_after_s: float = Field(
+        default=2.0, ge=0, le=60, description="longest retry-after the bear will wait"
+    )
+    session_timeout_s: float = Field(
+        default=300.0, gt=0, description="a pause longer than this starts a new conversation"
+    )
+    history_turns: int = Field(default=6, ge=0, le=50, description="earlier turns sent as context")
+    system_prompt: str = Field(
+        default="", description="replaces the built-in child-safe prompt ('' = built-in)"
+    )
+
+    @model_validator(mode="after")
+    def _url(self) -> LlmConfig:
+        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"llm.base_url = {self.base_url!r}: must start with http:// or https://"
+            )
+        return self
+
+
+class TtsConfig(Section):
+    backend: Literal["hibari", "piper", "espeak-ng"] = Field(
+        default="hibari", description="voice engine"
+    )
+    fallback: bool = Field(
+        default=True, description="fall back to espeak-ng if the engine cannot load"
+    )
+    voice: OptStr = Field(default=None, description="voice name ('' = the engine's bundled voice)")
+    rate: float = Field(
+        default=0.85,
+        ge=0.5,
+        le=1.5,
+        description="speaking rate (1.0 = adult pace; 0.85 suits children)",
+    )
+    target_dbfs: float = Field(
+        default=-20.0, ge=-60, le=0, description="loudness of spoken replies"
+    )
+    piper_model: OptPath = Field(
+        default=None, description="Piper .onnx voice ('' = the packaged voice)"
+    )
+
+
+class HistoryConfig(Section):
+    path: OptPath = Field(
+        default=None, description="SQLite file ('' = $STATE_DIRECTORY or ~/.local/state/teddy)"
+    )
+    retention_days: int = Field(
+        default=30, ge=0, le=3650, description="older interactions are purged (0 = keep forever)"
+    )
+    store_audio: bool = Field(default=False, description="keep the child's recorded audio")
+    purge_interval_h: float = Field(default=24.0, gt=0, description="how often old rows are purged")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class HealthConfig(Section):
+    host: str = Field(default="127.0.0.1", min_length=1, description="bind address")
+    port: int = Field(default=8765, ge=0, le=65535, description="TCP port (0 = any free port)")
+    token: OptStr = Field(default=None, description="Bearer token; required off loopback")
+    max_queue_depth: int = Field(default=1000, ge=1, description="more queued tasks = unhealthy")
+    min_success_rate: float = Field(
+        default=95.0, ge=0, le=100, description="lower task success rate (%) = degraded"
+    )
+    loop_lag_degraded_s: float = Field(default=0.25, gt=0, description="event-loop lag = degraded")
+    loop_lag_unhealthy_s: float = Field(default=2.0, gt=0, description="event-loop lag = unhealthy")
+
+    @model_validator(mode="after")
+    def _exposure(self) -> HealthConfig:
+        if not is_loopback(self.host) and self.token is None:
+            raise ValueError(
+                f"health.host = {self.host!r} is not a loopback address: set health.token too "
+                "(clients then send 'Authorization: Bearer <token>')"
+            )
+        if self.loop_lag_unhealthy_s < self.loop_lag_degraded_s:
+            raise ValueError(
+                f"health.loop_lag_unhealthy_s = {self.loop_lag_unhealthy_s}: "
+                "must be >= health.loop_lag_degraded_s"
+            )
+        return self
+
+
+class ProcessorConfig(Section):
+    max_workers: int = Field(default=4, ge=1, le=256, description="tasks running at once")
+    max_thread_workers: int = Field(default=4, ge=1, le=64, description="threads for blocking work")
+    max_process_workers: int = Field(default=1, ge=0, le=64, description="processes for CPU work")
+    queue_size: int = Field(default=1000, ge=0, description="pending task limit (0 = unbounded)")
+    on_queue_full: Literal["raise", "wait"] = Field(
+        default="raise", description="what a submit does on a full queue"
+    )
+    enable_monitoring: bool = Field(default=True, description="collect performance metrics")
+    enable_profiling: bool = Field(default=False, description="record per-task memory peaks")
+    concurrency_limits: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: {"audio_transcription": 1},
+        description="task type -> max running at once",
+    )
+    shutdown_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="grace for in-flight interactions on SIGTERM"
+    )
