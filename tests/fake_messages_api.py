@@ -96,6 +96,7 @@ class FakeMessagesAPI:
         self.requests: list[RecordedRequest] = []
         self.timing = _Timing()
         self._queue: deque[Behaviour] = deque()
+        self._arrived: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._host = "127.0.0.1"
@@ -115,6 +116,17 @@ class FakeMessagesAPI:
 
     def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         self.enqueue(*[Behaviour(status=status, retry_after=retry_after)] * times)
+
+    async def wait_for_requests(self, count: int = 1) -> None:
+        """Return once at least ``count`` requests have arrived (synchronisation for tests)."""
+        arrived = self._condition()
+        async with arrived:
+            await arrived.wait_for(lambda: len(self.requests) >= count)
+
+    def _condition(self) -> asyncio.Condition:
+        if self._arrived is None:
+            self._arrived = asyncio.Condition()
+        return self._arrived
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -155,6 +167,9 @@ class FakeMessagesAPI:
         self.requests.append(
             RecordedRequest(request.path, dict(request.headers), body, time.monotonic())
         )
+        arrived = self._condition()
+        async with arrived:
+            arrived.notify_all()
         behaviour = self._queue.popleft() if self._queue else self.default
         if behaviour.initial_delay_s:
             await asyncio.sleep(behaviour.initial_delay_s)
