@@ -31,6 +31,7 @@ class Job:
         "dependents",
         "finished_at",
         "id",
+        "key",
         "remaining",
         "result",
         "retry_handle",
@@ -50,6 +51,8 @@ class Job:
         self.id = task.id
         self.type_key = type_name(task.task_type)
         self.seq = seq
+        # heap key: priority first, then submission order; a plain int keeps the heap cheap
+        self.key = (task.priority << 48) | seq
         self.status = PENDING
         self.submitted_at = now
         self.started_at = 0.0
@@ -71,7 +74,8 @@ class TaskManager:
 
     def __init__(self, keep_finished: int = 100_000) -> None:
         self.jobs: dict[str, Job] = {}
-        self.ready: list[tuple[int, int, Job]] = []
+        self.ready: list[int] = []  # heap of Job.key
+        self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in the heap
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
         self._finished_order: deque[str] = deque()
         self._keep_finished = keep_finished
@@ -180,12 +184,16 @@ class TaskManager:
     # -- ready heap ---------------------------------------------------------------------------
 
     def push_ready(self, job: Job) -> None:
-        task = job.task
-        assert task is not None
-        heapq.heappush(self.ready, (task.priority, job.seq, job))
+        heapq.heappush(self.ready, job.key)
+        self.queued[job.key] = job
 
     def ready_ids(self) -> list[str]:
-        return [job.id for _, _, job in sorted(self.ready) if job.status is PENDING]
+        queued = self.queued
+        return [
+            queued[key].id
+            for key in sorted(self.ready)
+            if key in queued and queued[key].status is PENDING
+        ]
 
     async def get_ready_tasks(self) -> list[str]:
         """Ids of pending tasks whose dependencies are all done, in the order they will start."""
@@ -210,6 +218,10 @@ class TaskManager:
         while len(order) > self._keep_finished:
             # status counts stay cumulative: forgetting a result does not un-process its task
             self.jobs.pop(order.popleft(), None)
+
+    def unqueue(self, job: Job) -> None:
+        """Forget a cancelled job's heap entry (its key is skipped when popped)."""
+        self.queued.pop(job.key, None)
 
     def pending_jobs(self) -> Iterable[Job]:
         return (job for job in self.jobs.values() if job.status is PENDING)

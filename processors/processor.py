@@ -322,6 +322,7 @@ class AdvancedAsyncProcessor(Scheduler):
     def set_concurrency_limit(self, task_type: ProcessingType | str, limit: int | None) -> None:
         """At most ``limit`` tasks of ``task_type`` run at once (None removes the limit)."""
         self.limits.set(task_type, limit)
+        self._update_gate()
 
     def add_hook(self, event: str, hook: Hook) -> Callable[[], None]:
         """``event`` is ``submitted`` (task), ``started`` (task) or ``finished`` (task, result).

@@ -88,6 +88,8 @@ class Scheduler:
         self._stopping = False
         self._quiet: asyncio.Event | None = None
         self._drain = False
+        self.gated = False
+        self._update_gate()
 
     # -- overridable -----------------------------------------------------------------------
 
@@ -107,8 +109,10 @@ class Scheduler:
         self._seq += 1
         tm = self.task_manager
         job = Job(task, self._seq, time.monotonic())
-        tm.add(job)
-        self.metrics.submitted(job.type_key)
+        tm.jobs[job.id] = job
+        tm.counts[PENDING] += 1
+        stats = self.metrics.by_type.get(job.type_key) or self.metrics.type_stats(job.type_key)
+        stats.counts["submitted"] += 1
         if self.hooks.submitted:
             self.hooks.fire(self.hooks.submitted, task)
         if task.depends_on:
@@ -125,8 +129,10 @@ class Scheduler:
                 return
             if job.remaining:
                 return
-        tm.push_ready(job)
-        self._wake()
+        heapq.heappush(tm.ready, job.key)
+        tm.queued[job.key] = job
+        if self._idle:
+            self._wake()
 
     def _wake(self) -> None:
         idle = self._idle
@@ -148,6 +154,7 @@ class Scheduler:
 
     async def _worker(self, stats: WorkerStats) -> None:
         ready = self.task_manager.ready
+        queued = self.task_manager.queued
         heappop = heapq.heappop
         monotonic = time.monotonic
         explicit = self.registry.explicit
@@ -164,10 +171,10 @@ class Scheduler:
                     await waiter
                     slice_end = monotonic() + SLICE
                     continue
-                job = heappop(ready)[2]
-                if job.status is not PENDING:
-                    continue  # cancelled while queued: lazily dropped here
-                if self._gated() and not await self._admit(job):
+                job = queued.pop(heappop(ready), None)
+                if job is None or job.status is not PENDING:
+                    continue  # cancelled while queued: its key is dropped here
+                if self.gated and not await self._admit(job):
                     continue
                 resolved = explicit.get(job.type_key)
                 if resolved is not None and resolved.is_async:
@@ -181,7 +188,10 @@ class Scheduler:
                         yielded = coro.send(None)
                     except StopIteration as stop:
                         self._finish(job, COMPLETED, stop.value)
-                        self._end(job, stats, now)
+                        stats.tasks_processed += 1
+                        stats.total_execution_time += job.finished_at - now
+                        if self.gated or self._quiet is not None:
+                            self._end(job, stats, now, counted=True)
                     except BaseException as exc:
                         await self._run(job, stats, me, None, (now, attempt, None, exc))
                     else:
@@ -198,8 +208,11 @@ class Scheduler:
             except Exception:  # a bug in bookkeeping must not silently kill a worker
                 log.exception("processor worker %s: internal error", stats.name)
 
-    def _gated(self) -> bool:
-        return bool(self.limits.limits) or self.rate_limit is not None or self._asks_permission
+    def _update_gate(self) -> None:
+        """Recompute whether starts need ``_admit`` (kept as a flag: checked once per job)."""
+        self.gated = (
+            bool(self.limits.limits) or self.rate_limit is not None or self._asks_permission
+        )
 
     @property
     def _asks_permission(self) -> bool:
@@ -277,9 +290,10 @@ class Scheduler:
         return found
 
     def _start(self, job: Job, stats: WorkerStats, me: asyncio.Task[None]) -> float:
-        task = job.task
-        assert task is not None
-        self.task_manager.set_status(job, RUNNING)
+        counts = self.task_manager.counts
+        counts[PENDING] -= 1
+        counts[RUNNING] += 1
+        job.status = RUNNING
         if self._space_waiters:
             self._space_freed()
         job.attempts += 1
@@ -287,14 +301,17 @@ class Scheduler:
         job.worker = me
         stats.status = "busy"
         stats.task_id = job.id
-        self.metrics.started_job(job.type_key, now - job.submitted_at)
+        metrics = self.metrics
+        if metrics.monitoring:
+            metrics.started_job(job.type_key, now - job.submitted_at)
         if self.hooks.started:
-            self.hooks.fire(self.hooks.started, task)
+            self.hooks.fire(self.hooks.started, job.task)
         return now
 
-    def _end(self, job: Job, stats: WorkerStats, started: float) -> None:
-        stats.tasks_processed += 1
-        stats.total_execution_time += time.monotonic() - started
+    def _end(self, job: Job, stats: WorkerStats, started: float, counted: bool = False) -> None:
+        if not counted:
+            stats.tasks_processed += 1
+            stats.total_execution_time += time.monotonic() - started
         stats.task_id = None
         if self.limits.limits:
             self._unslot(job, job.type_key in self.limits.limits)
@@ -475,9 +492,15 @@ class Scheduler:
         if job.retry_handle is not None:
             job.retry_handle.cancel()
             job.retry_handle = None
+        tm = self.task_manager
         was_pending = job.status is PENDING
-        self.task_manager.set_status(job, status)
-        now = time.monotonic()
+        if was_pending:
+            tm.queued.pop(job.key, None)
+        counts = tm.counts
+        counts[job.status] -= 1
+        counts[status] += 1
+        job.status = status
+        now = job.finished_at = time.monotonic()
         execution = now - job.started_at if job.started_at else 0.0
         if exc is not None:
             exc.__traceback__ = None  # keep the message, not the frames, for retained results
@@ -500,7 +523,6 @@ class Scheduler:
         job.worker = None
         if self.hooks.finished:
             self.hooks.fire(self.hooks.finished, task, result)
-        tm = self.task_manager
         tm.forget_old(job)
         if job.dependents:
             if status is COMPLETED:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +49,16 @@ class TaskStatus(enum.StrEnum):
         return self not in (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
+_random = random.Random()  # seeded from os.urandom; reseeded in forked children below
+os.register_at_fork(after_in_child=_random.seed)
+_UUID4_BITS = (4 << 76) | (2 << 62)  # version 4, RFC 4122 variant
+_UUID4_MASK = ~((0xF << 76) | (3 << 62))
+
+
 def new_task_id() -> str:
     """A random UUID4 string, 3x cheaper than ``str(uuid.uuid4())`` (it matters at 100k tasks/s)."""
-    h = os.urandom(16).hex()
-    variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+    h = "%032x" % ((_random.getrandbits(128) & _UUID4_MASK) | _UUID4_BITS)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def type_name(task_type: ProcessingType | str) -> str:
