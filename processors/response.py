@@ -22,7 +22,7 @@ import httpx2
 from processors.llm.client import NO_API_KEY, UNAUTHORIZED, ClaudeClient, classify_error
 from processors.llm.offline import INTERRUPTED_LINE, OfflineResponder
 from processors.llm.prompt import build_messages, build_system_prompt
-from processors.llm.sentences import SentenceSplitter
+from processors.llm.sentences import SentenceSplitter, split_sentences
 from processors.safety import ReplyFilter, SafetyFilter
 from processors.streaming import SentenceSink
 
@@ -159,7 +159,10 @@ class Responder:
                 reason = await self._ask_claude(turn, text, emotion, concerns, payload)
             if reason is not None:
                 line = INTERRUPTED_LINE if turn.sentences else None
-                await turn.say(line or self.offline.reply(text, emotion, concerns))
+                for sentence in split_sentences(
+                    line or self.offline.reply(text, emotion, concerns)
+                ):
+                    await turn.say(sentence)
         except BaseException as exc:  # cancelled (barge-in, shutdown): tell the sink, then go
             error = exc
             raise

@@ -197,3 +197,36 @@ def test_create_default_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert create_default().state == "offline"
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-env")
     assert create_default().state == "ok"
+
+
+async def test_runs_on_the_job_processor_after_transcription_and_emotion(
+    messages_api: FakeMessagesAPI,
+) -> None:
+    from processors import ProcessingType, TaskStatus, create_processor, create_task
+
+    processor = create_processor()
+    if asyncio.iscoroutine(processor):
+        processor = await processor
+
+    async def stt(task: Any) -> dict[str, Any]:
+        return {"text": "can we play a game"}
+
+    async def emotion(task: Any) -> dict[str, Any]:
+        return {"primary": "joy"}
+
+    processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, stt)
+    processor.register_processor(ProcessingType.EMOTION_ANALYSIS, emotion)
+    processor.register_processor(ProcessingType.AI_RESPONSE, _responder(messages_api))
+    try:
+        first = create_task(ProcessingType.AUDIO_TRANSCRIPTION, {})
+        second = create_task(ProcessingType.EMOTION_ANALYSIS, {}, depends_on=[first.id])
+        reply = create_task(ProcessingType.AI_RESPONSE, {}, depends_on=[first.id, second.id])
+        for task in (first, second, reply):
+            await processor.submit_task(task)
+        result = await processor.wait_for_task(reply.id, timeout=20)
+    finally:
+        await processor.shutdown()
+    assert result.status == TaskStatus.COMPLETED, result.error
+    assert result.result["offline"] is False
+    assert messages_api.requests[-1].json["messages"][-1]["content"] == "can we play a game"
+    assert "happy" in messages_api.requests[-1].json["system"]
