@@ -204,9 +204,7 @@ async def test_runs_on_the_job_processor_after_transcription_and_emotion(
 ) -> None:
     from processors import ProcessingType, TaskStatus, create_processor, create_task
 
-    processor = create_processor()
-    if asyncio.iscoroutine(processor):
-        processor = await processor
+    processor = await create_processor()
 
     async def stt(task: Any) -> dict[str, Any]:
         return {"text": "can we play a game"}
