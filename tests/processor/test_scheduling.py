@@ -68,9 +68,11 @@ async def test_per_type_concurrency_limit(processor: AdvancedAsyncProcessor) -> 
     running = 0
     peak = 0
     gate = asyncio.Event()
+    entered = asyncio.Event()
 
     async def transcribe(task: ProcessingTask) -> None:
         nonlocal running, peak
+        entered.set()
         running += 1
         peak = max(peak, running)
         await gate.wait()
@@ -79,9 +81,7 @@ async def test_per_type_concurrency_limit(processor: AdvancedAsyncProcessor) -> 
     processor.register_processor("stt", transcribe)
     processor.set_concurrency_limit("stt", 1)
     ids = [await processor.submit_task(create_task("stt", {})) for _ in range(3)]
-    await asyncio.sleep(0)  # one loop turn: the four workers pick what they may
-    for _ in range(3):
-        await asyncio.sleep(0)
+    await entered.wait()
     statuses = [await processor.get_task_status(i) for i in ids]
     assert statuses.count(TaskStatus.RUNNING) == 1
     gate.set()
