@@ -1,0 +1,145 @@
+"""Emotion benchmark: accuracy, per-class recall and speed of the text classifier against its
+baselines (VADER alone, the wordllama prototypes alone, the first hybrid), all measured in this run
+on the held-out set tests/data/emotion_eval.jsonl; plus the cost of the acoustic cues.
+
+    .venv/bin/python benchmarks/emotion.py [--data FILE] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from processors.emotion_labels import EMOTIONS
+from processors.emotion_text import HybridTextEmotion
+
+ROOT = Path(__file__).resolve().parents[1]
+Classifier = Callable[[str], str]
+
+
+def load_rows(path: Path) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [(r["text"], r["emotion"]) for r in rows]
+
+
+def evaluate(classify: Classifier, rows: list[tuple[str, str]]) -> dict[str, object]:
+    classify(rows[0][0])  # warm-up
+    started = time.perf_counter()
+    predicted = [classify(text) for text, _ in rows]
+    ms = (time.perf_counter() - started) * 1000.0 / len(rows)
+    recall = {}
+    for emotion in EMOTIONS:
+        idx = [i for i, (_, gold) in enumerate(rows) if gold == emotion]
+        if idx:
+            recall[emotion] = sum(predicted[i] == emotion for i in idx) / len(idx)
+    correct = sum(p == gold for p, (_, gold) in zip(predicted, rows, strict=True))
+    misses = [(t, g, p) for p, (t, g) in zip(predicted, rows, strict=True) if p != g]
+    return {"accuracy": correct / len(rows), "recall": recall, "ms": ms, "misses": misses}
+
+
+def classifiers(hybrid: HybridTextEmotion) -> dict[str, Classifier]:
+    band = hybrid.weights.neutral_band
+
+    def vader_only(text: str) -> str:
+        # VADER knows polarity only: positive -> joy, negative -> sadness, ~0 -> neutral.
+        c = hybrid.sentiment(text)["compound"]
+        return "neutral" if abs(c) < band else "joy" if c > 0 else "sadness"
+
+    def prototypes_only(text: str) -> str:
+        scores = hybrid.prototypes.classify(text, hybrid.weights.temperature)
+        return max(scores, key=lambda e: scores[e])
+
+    def first_hybrid(text: str) -> str:
+        # The issue's first hybrid: wordllama label, neutral when VADER ~ 0.
+        if abs(hybrid.sentiment(text)["compound"]) < band:
+            return "neutral"
+        return prototypes_only(text)
+
+    return {
+        "vader-only": vader_only,
+        "wordllama-prototypes": prototypes_only,
+        "first-hybrid": first_hybrid,
+        "teddy (vader+prototypes+rules)": lambda t: hybrid.classify(t).primary,
+    }
+
+
+def audio_cost() -> dict[str, float] | None:
+    """ms of cue extraction per 3 s espeak-ng clip (None without espeak-ng)."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    import soundfile as sf
+
+    from processors.audio import as_float32
+    from processors.emotion_audio import extract_cues
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "clip.wav"
+        text = "I went to the park with my mommy and we saw a big brown dog"
+        subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), text], check=True)
+        data, rate = sf.read(wav, dtype="float32")
+    clip = as_float32(data, rate)[:48_000]
+    extract_cues(clip)
+    runs = 50
+    started = time.perf_counter()
+    for _ in range(runs):
+        extract_cues(clip)
+    ms = (time.perf_counter() - started) * 1000.0 / runs
+    return {"clip_s": clip.size / 16_000, "ms": ms, "rtf": ms / 1000.0 / (clip.size / 16_000)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "tests/data/emotion_eval.jsonl")
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    parser.add_argument("--misses", action="store_true", help="list the misclassified utterances")
+    args = parser.parse_args()
+    rows = load_rows(args.data)
+    hybrid = HybridTextEmotion()
+    started = time.perf_counter()
+    hybrid.load()
+    load_s = time.perf_counter() - started
+    results = {name: evaluate(fn, rows) for name, fn in classifiers(hybrid).items()}
+    audio = audio_cost()
+    if args.json:
+        slim = {k: {kk: vv for kk, vv in v.items() if kk != "misses"} for k, v in results.items()}
+        print(json.dumps({"n": len(rows), "load_s": load_s, "text": slim, "audio": audio}))
+        return 0
+    classes = [e for e in EMOTIONS if any(g == e for _, g in rows)]
+    print(f"{args.data.name}: {len(rows)} utterances, {len(classes)} classes; load {load_s:.2f} s")
+    print(
+        f"{'classifier':32} {'acc':>6} {'ms/utt':>7}  " + " ".join(f"{e[:5]:>5}" for e in classes)
+    )
+    for name, r in results.items():
+        recall = r["recall"]
+        assert isinstance(recall, dict)
+        cells = " ".join(f"{recall[e]:5.2f}" for e in classes)
+        print(f"{name:32} {r['accuracy']:6.1%} {r['ms']:7.3f}  {cells}")
+    ours = results["teddy (vader+prototypes+rules)"]
+    for name in ("vader-only", "wordllama-prototypes", "first-hybrid"):
+        base = float(results[name]["accuracy"])  # type: ignore[arg-type]
+        ratio = float(ours["accuracy"]) / base if base else float("inf")  # type: ignore[arg-type]
+        print(f"accuracy ratio teddy / {name}: {ratio:.2f}x")
+    if audio:
+        print(
+            f"acoustic cues: {audio['ms']:.1f} ms per {audio['clip_s']:.1f} s clip "
+            f"(real-time factor {audio['rtf']:.4f})"
+        )
+    if args.misses:
+        for text, gold, pred in ours["misses"]:  # type: ignore[attr-defined]
+            print(f"  miss: {gold:>12} -> {pred:<12} {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
