@@ -24,8 +24,9 @@ from processors.errors import (
 from processors.hooks import Hook
 from processors.limits import RateLimiter
 from processors.metrics import WorkerStats
+from processors.outcomes import PENDING, RUNNING
 from processors.retry import RetryPolicy
-from processors.scheduler import PENDING, RUNNING, PermissionCheck, Scheduler
+from processors.scheduler import PermissionCheck, Scheduler
 from processors.snapshot import snapshot_tasks, tasks_from_snapshot
 from processors.task import ProcessingTask, ProcessingType, TaskResult, TaskStatus
 

@@ -20,25 +20,27 @@ from typing import Any
 from processors.errors import (
     NoProcessorRegistered,
     PermissionDenied,
-    ProcessorShutDown,
 )
 from processors.execution import ExecutionContexts, is_async_callable, resume
 from processors.graph import Job, TaskManager
 from processors.hooks import Hooks
 from processors.limits import RateLimiter, TypeLimits
 from processors.metrics import Metrics, WorkerStats
+from processors.outcomes import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    Outcomes,
+    cascade_reason,
+)
 from processors.registry import ProcessorRegistry, Resolved
 from processors.retry import RetryPolicy
-from processors.task import ProcessingTask, ProcessingType, TaskResult, TaskStatus
+from processors.task import ProcessingTask, ProcessingType
 
 log = logging.getLogger("processors.processor")
 
-PENDING = TaskStatus.PENDING
-RUNNING = TaskStatus.RUNNING
-COMPLETED = TaskStatus.COMPLETED
-FAILED = TaskStatus.FAILED
-CANCELLED = TaskStatus.CANCELLED
-TIMEOUT = TaskStatus.TIMEOUT
 CUSTOM = ProcessingType.CUSTOM.value
 
 #: longest a worker runs jobs back to back before letting the loop breathe
@@ -47,7 +49,7 @@ SLICE = 0.002
 PermissionCheck = Callable[[ProcessingTask], "bool | Awaitable[bool]"]
 
 
-class Scheduler:
+class Scheduler(Outcomes):
     """State and machinery shared by the public processor API (see ``processor.py``)."""
 
     def __init__(
@@ -123,7 +125,7 @@ class Scheduler:
                 self._finish(
                     job,
                     CANCELLED,
-                    error=_cascade_reason(bad, root),
+                    error=cascade_reason(bad, root),
                     caused_by=root,
                 )
                 return
@@ -133,22 +135,6 @@ class Scheduler:
         tm.queued[job.key] = job
         if self._idle:
             self._wake()
-
-    def _wake(self) -> None:
-        idle = self._idle
-        while idle:
-            waiter = idle.pop()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    def _space_freed(self) -> None:
-        waiters = self._space_waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -410,168 +396,3 @@ class Scheduler:
         if inspect.isawaitable(value):  # a plain function that returned a coroutine
             value = await value
         return value
-
-    # -- outcomes ---------------------------------------------------------------------------
-
-    def _failed(self, job: Job, exc: Exception) -> None:
-        task = job.task
-        assert task is not None
-        if job.attempts <= task.max_retries:
-            log.info(
-                "task %s (%s) attempt %d failed (%s: %s); retrying",
-                job.id,
-                job.type_key,
-                job.attempts,
-                type(exc).__name__,
-                exc,
-            )
-            self._schedule_retry(job)
-            return
-        log.warning(
-            "task %s (%s) failed after %d attempt(s): %s: %s",
-            job.id,
-            job.type_key,
-            job.attempts,
-            type(exc).__name__,
-            exc,
-            exc_info=exc if self.profiling else None,
-        )
-        if job.type_key not in _BUILTIN_TYPES:
-            self.metrics.plugin_errors += 1
-        self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
-
-    def _schedule_retry(self, job: Job) -> None:
-        if job.timer is not None:
-            job.timer.cancel()
-            job.timer = None
-        self.task_manager.set_status(job, PENDING)
-        self.metrics.retries += 1
-        delay = self.retry_policy.delay(job.attempts)
-        job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
-
-    def _requeue(self, job: Job) -> None:
-        job.retry_handle = None
-        if job.status is PENDING and not self._stopping:
-            self.task_manager.push_ready(job)
-            self._wake()
-
-    def _on_timeout(self, job: Job) -> None:
-        job.timer = None
-        task = job.task
-        if job.status is not RUNNING or task is None:
-            return
-        worker = job.worker
-        if task.retry_on_timeout and job.attempts <= task.max_retries:
-            self._schedule_retry(job)
-        else:
-            log.warning("task %s (%s) timed out after %ss", job.id, job.type_key, task.timeout)
-            self._finish(job, TIMEOUT, error=f"timed out after {task.timeout}s")
-        self._interrupt(job, worker, "timeout")
-
-    def _interrupt(self, job: Job, worker: asyncio.Task[None] | None, why: str) -> None:
-        """Throw CancelledError into the running job (thread/process work is abandoned)."""
-        if worker is not None and worker is not asyncio.current_task() and not worker.done():
-            job.cancel_sent = worker.cancel(f"task {job.id}: {why}")
-
-    def _finish(
-        self,
-        job: Job,
-        status: TaskStatus,
-        value: Any = None,
-        *,
-        error: str | None = None,
-        exc: BaseException | None = None,
-        caused_by: str | None = None,
-    ) -> None:
-        """Record the outcome, wake waiters, fire hooks, then release or cancel dependents."""
-        task = job.task
-        assert task is not None
-        if job.timer is not None:
-            job.timer.cancel()
-            job.timer = None
-        if job.retry_handle is not None:
-            job.retry_handle.cancel()
-            job.retry_handle = None
-        tm = self.task_manager
-        was_pending = job.status is PENDING
-        if was_pending:
-            tm.queued.pop(job.key, None)
-        counts = tm.counts
-        counts[job.status] -= 1
-        counts[status] += 1
-        job.status = status
-        now = job.finished_at = time.monotonic()
-        execution = now - job.started_at if job.started_at else 0.0
-        if exc is not None:
-            exc.__traceback__ = None  # keep the message, not the frames, for retained results
-        result = job.result = TaskResult(
-            job.id, status, value, error, execution, task.created_at, time.time(),
-            job.attempts, job.type_key, caused_by, exc,
-        )  # fmt: skip
-        self.metrics.finished_job(job.type_key, status, execution, now)
-        if self.profiling:
-            log.debug("task %s (%s) %s in %.6fs", job.id, job.type_key, status.value, execution)
-        waiters = job.waiters
-        if waiters:
-            job.waiters = None
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(result)
-        if was_pending and self._space_waiters:
-            self._space_freed()
-        job.task = None  # drop the payload (audio) of finished tasks
-        job.worker = None
-        if self.hooks.finished:
-            self.hooks.fire(self.hooks.finished, task, result)
-        tm.forget_old(job)
-        if job.dependents:
-            if status is COMPLETED:
-                released = tm.release(job, value)
-                for dep in released:
-                    tm.push_ready(dep)
-                for _ in released[: self.max_workers]:
-                    self._wake()
-            else:
-                root = caused_by or job.id
-                reason = _cascade_reason(job, root) if caused_by is None else error
-                for dep in tm.cascade(job):
-                    self._finish(dep, CANCELLED, error=reason, caused_by=root)
-        if self._quiet is not None:
-            self._check_quiet()
-
-    def _check_quiet(self) -> None:
-        counts = self.task_manager.counts
-        if self._quiet is not None and counts[RUNNING] == 0:
-            if not self._drain or counts[PENDING] == 0:
-                self._quiet.set()
-
-    # -- shutdown helpers -------------------------------------------------------------------
-
-    def _cancel_all(self, reason: str, running: bool) -> None:
-        jobs = list(self.task_manager.pending_jobs())
-        for job in jobs:
-            if job.status is PENDING:
-                self._finish(job, CANCELLED, error=f"cancelled: {reason}")
-        if running:
-            for job in list(self.task_manager.jobs.values()):
-                if job.status is RUNNING:
-                    worker = job.worker
-                    self._finish(job, CANCELLED, error=f"cancelled: {reason}")
-                    self._interrupt(job, worker, reason)
-
-    def _raise_if_stopped(self) -> None:
-        if self._stopping:
-            raise ProcessorShutDown("the processor is shut down")
-
-
-_BUILTIN_TYPES = frozenset(t.value for t in ProcessingType)
-
-
-def _cascade_reason(job: Job, root: str) -> str:
-    assert job.result is not None
-    what = {FAILED: "failed", TIMEOUT: "timed out", CANCELLED: "was cancelled"}.get(
-        job.result.status, str(job.result.status)
-    )
-    if job.result.caused_by is not None and job.result.error:
-        return job.result.error  # already names the root
-    return f"cancelled: dependency {root} ({job.type_key}) {what}: {job.result.error}"
