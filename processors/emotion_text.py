@@ -90,7 +90,7 @@ def load_wordllama() -> Any:
 def load_prototypes(path: Path | None = None) -> dict[str, list[str]]:
     """Example phrases per class (the packaged JSON unless a path is given)."""
     if path is None:
-        raw = resources.files("processors.data").joinpath(PROTOTYPES_RESOURCE).read_text("utf-8")
+        raw = resources.files("processors").joinpath("data", PROTOTYPES_RESOURCE).read_text("utf-8")
     else:
         raw = path.read_text("utf-8")
     data = json.loads(raw)
