@@ -24,7 +24,7 @@ from processors.tts.chain import TtsChain
 from processors.tts.loudness import DEFAULT_TARGET_DBFS, normalize
 from processors.tts.playback import AudioOutput, PlaybackStream, PlayResult
 from processors.tts.rate import CHILD_RATE, SpeakingRate
-from processors.tts.text import clean_for_speech, split_sentences
+from processors.tts.text import clean_for_speech, speakable_sentences
 from processors.tts.utterance import Clip, Utterance
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class Speaker:
     async def speak(self, interaction_id: str, text: str) -> dict[str, Any]:
         """Say ``text`` (not streamed) and wait until it has been played; returns the timings."""
         utterance = self._utterance(interaction_id, streamed=False)
-        for sentence in split_sentences(text):
+        for sentence in speakable_sentences(text):
             utterance.sentences_in += 1
             utterance.sentences.put_nowait(sentence)
         self._close(utterance)

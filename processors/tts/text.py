@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
-_CLOSERS = '"\u201d\u2019)\\]'  # quotes and brackets that may follow the end punctuation
-_SENTENCE_END = re.compile(rf"(?<=[.!?\u2026])[{_CLOSERS}]*\s+(?=\S)")
+_END = "[.!?\u2026]"
+_CLOSER = '["\u201d\u2019)\\]]'  # a quote or bracket may follow the end punctuation
+# two fixed-width look-behinds: "word. Next" and 'word." Next'
+_SENTENCE_END = re.compile(rf"(?:(?<={_END})|(?<={_END}{_CLOSER}))\s+(?=\S)")
+_BULLET = re.compile(r"^\s*[-\u2022]\s+")
 _MARKUP = re.compile(r"[*_#`~<>|\[\]{}]+")
 _URL = re.compile(r"https?://\S+")
 # emoji and pictographs (outside the Basic Multilingual Plane), dingbats, variation selectors
@@ -20,9 +23,14 @@ def split_sentences(text: str) -> list[str]:
 
 
 def clean_for_speech(sentence: str) -> str:
-    """Drop markdown, links and emoji (TTS would read them out or choke); collapse spaces."""
-    text = _URL.sub(" ", sentence)
+    """Drop markdown, bullets, links and emoji (TTS would read them out or choke)."""
+    text = _BULLET.sub("", _URL.sub(" ", sentence))
     text = _PICTOGRAPHS.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     return text if any(c.isalnum() for c in text) else ""
+
+
+def speakable_sentences(text: str) -> list[str]:
+    """A whole reply -> cleaned sentences (cleaning first, so markup cannot hide a boundary)."""
+    return [s for line in text.splitlines() for s in split_sentences(clean_for_speech(line))]
