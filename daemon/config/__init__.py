@@ -2,10 +2,10 @@
 ``TEDDY_<SECTION>__<KEY>`` overrides, one clear error for bad input, and SIGHUP reload planning.
 
     config = load_config(args.config)          # raises ConfigError
-    config.health.port, config.stt.backend, config.alerts.rules, config.pipeline.plugin_steps()
+    config.health.port, config.stt.backend, config.pipeline.plugin_steps()
 """
 
-from daemon.config.alerts import EMOTIONS, AlertRule, AlertsConfig, WebhookConfig
+from daemon.config.alerts import EMOTIONS, AlertsConfig
 from daemon.config.loader import (
     BUILTIN,
     DEFAULT_SEARCH,
@@ -40,7 +40,6 @@ __all__ = [
     "DEFAULT_SEARCH",
     "EMOTIONS",
     "LIVE_KEYS",
-    "AlertRule",
     "AlertsConfig",
     "AudioConfig",
     "ChildConfig",
@@ -59,7 +58,6 @@ __all__ = [
     "TeddyConfig",
     "TtsConfig",
     "VadConfig",
-    "WebhookConfig",
     "env_overrides",
     "find_config_file",
     "is_loopback",

@@ -130,7 +130,31 @@ def load_config_with_source(
     source = str(file) if file is not None else BUILTIN
     if origins:
         source += " + " + ", ".join(sorted(origins.values()))
+    data = _seed_tables(data, origins)
     return validate_config(merge(data, overrides), source, origins), source
+
+
+def _seed_tables(data: dict[str, Any], origins: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
+    """An env override of one entry of a free-form table (``TEDDY_ALERTS__EMOTIONS__FEAR``)
+    changes that entry only: the table starts from its default when the file does not set it."""
+    defaults = TeddyConfig().model_dump()
+    for parts in origins:
+        for n in range(1, len(parts)):
+            prefix = parts[:n]
+            default: Any = defaults
+            node: Any = data
+            for part in prefix:
+                default = default.get(part) if isinstance(default, dict) else None
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None and isinstance(default, dict) and _model_at(prefix) is None:
+                data = merge(data, _nest(prefix, default))
+    return data
+
+
+def _nest(parts: tuple[str, ...], value: Any) -> dict[str, Any]:
+    for part in reversed(parts):
+        value = {part: value}
+    return dict(value)
 
 
 def load_config(

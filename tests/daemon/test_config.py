@@ -85,6 +85,15 @@ def test_emotion_names_match_the_emotion_stage() -> None:
     assert tuple(STAGE_EMOTIONS) == EMOTIONS
 
 
+def test_alerts_section_builds_the_alert_stage(tmp_path: Path) -> None:
+    from processors.alerts import AlertStage
+
+    config = _load(tmp_path, '[alerts]\nwebhook_url = "http://127.0.0.1:9/h"\ndesktop = false\n')
+    stage = AlertStage.from_config(config.alerts.model_dump())
+    assert [c.name for c in stage.channels] == ["webhook"]
+    assert stage.rules.emotions == {"fear": 0.7, "sadness": 0.75, "anger": 0.75}
+
+
 def test_explicit_path_wins_over_env_and_search(tmp_path: Path) -> None:
     a, b, c = (tmp_path / n for n in ("a.toml", "b.toml", "c.toml"))
     for p in (a, b, c):
@@ -112,7 +121,8 @@ def test_env_overrides_file_and_parses_toml_scalars(tmp_path: Path) -> None:
         "TEDDY_HEALTH__PORT": "9000",
         "TEDDY_HISTORY__STORE_AUDIO": "true",
         "TEDDY_AUDIO__OUTPUT_DEVICE": "USB Speaker",
-        "TEDDY_ALERTS__WEBHOOK__URL": "http://127.0.0.1:9/hook",
+        "TEDDY_ALERTS__WEBHOOK_URL": "http://127.0.0.1:9/hook",
+        "TEDDY_ALERTS__EMOTIONS__FEAR": "0.5",
         "TEDDY_PLUGINS__WORD_COUNT": "pkg.mod:fn",
         "TEDDY_CONFIG_UNRELATED": "ignored",
     }
@@ -120,7 +130,8 @@ def test_env_overrides_file_and_parses_toml_scalars(tmp_path: Path) -> None:
     assert config.health.port == 9000
     assert config.history.store_audio is True
     assert config.audio.output_device == "USB Speaker"
-    assert config.alerts.webhook.url == "http://127.0.0.1:9/hook"
+    assert config.alerts.webhook_url == "http://127.0.0.1:9/hook"
+    assert config.alerts.emotions == {"fear": 0.5, "sadness": 0.75, "anger": 0.75}
     assert config.plugins == {"word_count": "pkg.mod:fn"}
 
 
@@ -178,13 +189,17 @@ def test_paths_expand_the_home_directory(tmp_path: Path) -> None:
             r"plugins\.wc = 'nocolon': 'nocolon' is not of the form 'package\.module:function'",
         ),
         ("[child]\nage = 40\n", {}, r"child\.age = 40: must be less than or equal to 12"),
-        ('[[alerts.rules]]\nname = "x"\n', {}, r"alert rule 'x' has no trigger"),
         (
-            '[[alerts.rules]]\nname = "x"\nemotions = ["grumpy"]\n',
+            "[alerts]\nemotions = { grumpy = 0.5 }\n",
             {},
-            r"alerts\.rules\[0\]\.emotions\[0\] = 'grumpy': must be 'joy', ",
+            r"alerts\.emotions\.grumpy\.\[key\] = 'grumpy': must be 'joy', ",
         ),
-        ('[[alerts.rules]]\nemotions = ["fear"]\n', {}, r"alerts\.rules\[0\]\.name is required"),
+        (
+            "[alerts]\nemotions = { fear = 1.5 }\n",
+            {},
+            r"alerts\.emotions\.fear = 1\.5: must be less",
+        ),
+        ('[alerts]\nwebhook_url = "ftp://x"\n', {}, r"alerts\.webhook_url = 'ftp://x': must start"),
         (
             '[[pipeline.steps]]\ntype = "wc"\ndepends_on = ["nope"]\n',
             {},

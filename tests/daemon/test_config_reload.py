@@ -39,13 +39,18 @@ def test_live_keys_apply_and_restart_keys_keep_running_values(tmp_path: Path) ->
 def test_alert_rules_are_live(tmp_path: Path) -> None:
     new = _cfg(
         tmp_path,
-        '[alerts]\nmax_per_hour = 2\n[[alerts.rules]]\nname = "fear"\nemotions = ["fear"]\n'
-        "threshold = 0.8\n",
+        '[alerts]\nmax_alerts = 2\nkeywords = ["ouch"]\nemotions = { fear = 0.8 }\n',
     )
     plan = plan_reload(TeddyConfig(), new)
     assert plan.restart == ()
-    assert set(plan.live) == {"alerts.max_per_hour", "alerts.rules"}
-    assert [r.name for r in plan.config.alerts.rules] == ["fear"]
+    assert set(plan.live) == {
+        "alerts.max_alerts",
+        "alerts.keywords",
+        "alerts.emotions.fear",
+        "alerts.emotions.sadness",
+        "alerts.emotions.anger",
+    }
+    assert plan.config.alerts.emotions == {"fear": 0.8} and plan.config.alerts.keywords == ["ouch"]
 
 
 def test_added_and_removed_table_entries_are_changes(tmp_path: Path) -> None:
