@@ -129,6 +129,10 @@ class Responder:
     def online(self) -> bool:
         return self._client is not None
 
+    def health(self) -> dict[str, Any]:
+        """For the health endpoint: ``llm: ok | offline | unauthorized | error``."""
+        return {"state": self.state, "model": self.model, "last_error": self.last_error}
+
     async def load(self) -> None:
         """Import the SDK off the event loop (it takes about a second)."""
         if self._client is not None:

@@ -228,3 +228,11 @@ async def test_runs_on_the_job_processor_after_transcription_and_emotion(
     assert result.result["offline"] is False
     assert messages_api.requests[-1].json["messages"][-1]["content"] == "can we play a game"
     assert "happy" in messages_api.requests[-1].json["system"]
+
+
+def test_health_reports_state_and_model() -> None:
+    assert Responder(api_key=None).health() == {
+        "state": "offline",
+        "model": "claude-haiku-4-5",
+        "last_error": None,
+    }
