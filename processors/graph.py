@@ -16,6 +16,9 @@ from typing import Any
 from processors.errors import DependencyCycle, InvalidTask, UnknownDependency
 from processors.task import ProcessingTask, TaskResult, TaskStatus, type_name
 
+HELD_TYPE = 1
+HELD_MEMORY = 2
+
 PENDING = TaskStatus.PENDING
 RUNNING = TaskStatus.RUNNING
 COMPLETED = TaskStatus.COMPLETED
@@ -30,6 +33,7 @@ class Job:
         "denials",
         "dependents",
         "finished_at",
+        "held",
         "id",
         "key",
         "remaining",
@@ -67,6 +71,7 @@ class Job:
         self.retry_handle: asyncio.TimerHandle | None = None
         self.worker: Any = None
         self.cancel_sent = False
+        self.held = 0  # admission slots taken: HELD_TYPE | HELD_MEMORY
 
 
 class TaskManager:

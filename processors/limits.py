@@ -90,3 +90,30 @@ class RateLimiter:
             return 0.0
         self.throttled += 1
         return self._window_start + self.refresh_time - now
+
+
+class MemoryGate:
+    """At most ``limit`` ``memory_intensive`` tasks run at once (the guide's "special handling"),
+    so two big models or buffers never peak together; the rest wait in priority order."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"max_memory_intensive must be >= 1, got {limit}")
+        self.limit = limit
+        self.running = 0
+        self._parked: list[tuple[int, int, Job]] = []
+
+    def try_acquire(self, job: Job, priority: int) -> bool:
+        if self.running >= self.limit:
+            heapq.heappush(self._parked, (priority, job.seq, job))
+            return False
+        self.running += 1
+        return True
+
+    def release(self) -> Job | None:
+        self.running = max(0, self.running - 1)
+        while self._parked:
+            _, _, nxt = heapq.heappop(self._parked)
+            if nxt.task is not None and nxt.status == "pending":
+                return nxt
+        return None

@@ -55,11 +55,15 @@ class AdvancedAsyncProcessor(Scheduler):
         default_timeout: float | None = None,
         keep_finished: int = 100_000,
         mp_start_method: str = "forkserver",
+        max_memory_intensive: int = 1,
     ) -> None:
         """``queue_size``: max pending tasks (0 = unbounded); ``on_queue_full``: what
         ``submit_task`` does then. ``concurrency_limits``: task type -> max running at once.
         ``rate_limit``: (starts, per seconds). ``default_timeout``: for tasks without one.
-        ``keep_finished``: results remembered for ``get_task_result`` (oldest forgotten)."""
+        ``keep_finished``: results remembered for ``get_task_result`` (oldest forgotten).
+        ``max_memory_intensive``: how many ``memory_intensive`` tasks may run at once.
+        ``mp_start_method``: process-pool start method; with the default (forkserver) a script
+        that submits ``cpu_intensive`` tasks needs the usual ``if __name__ == "__main__":``."""
         if queue_size < 0:
             raise ValueError("queue_size must be >= 0 (0 = unbounded)")
         if on_queue_full not in ("raise", "wait"):
@@ -77,6 +81,7 @@ class AdvancedAsyncProcessor(Scheduler):
             permission_retries=permission_retries,
             keep_finished=keep_finished,
             mp_start_method=mp_start_method,
+            max_memory_intensive=max_memory_intensive,
         )
         self.queue_size = queue_size
         self.on_queue_full = on_queue_full

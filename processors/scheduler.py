@@ -22,9 +22,9 @@ from processors.errors import (
     PermissionDenied,
 )
 from processors.execution import ExecutionContexts, is_async_callable, resume
-from processors.graph import Job, TaskManager
+from processors.graph import HELD_MEMORY, HELD_TYPE, Job, TaskManager
 from processors.hooks import Hooks
-from processors.limits import RateLimiter, TypeLimits
+from processors.limits import MemoryGate, RateLimiter, TypeLimits
 from processors.metrics import Metrics, WorkerStats
 from processors.outcomes import (
     CANCELLED,
@@ -67,6 +67,7 @@ class Scheduler(Outcomes):
         permission_retries: int,
         keep_finished: int,
         mp_start_method: str,
+        max_memory_intensive: int = 1,
     ) -> None:
         if max_workers < 1 or max_thread_workers < 1 or max_process_workers < 1:
             raise ValueError("max_workers, max_thread_workers and max_process_workers must be >= 1")
@@ -90,6 +91,8 @@ class Scheduler(Outcomes):
         self._stopping = False
         self._quiet: asyncio.Event | None = None
         self._drain = False
+        self.memory_gate = MemoryGate(max_memory_intensive)
+        self._memory_seen = False
         self.gated = False
         self._update_gate()
 
@@ -117,6 +120,8 @@ class Scheduler(Outcomes):
         stats.counts["submitted"] += 1
         if self.hooks.submitted:
             self.hooks.fire(self.hooks.submitted, task)
+        if task.memory_intensive and not self._memory_seen:
+            self._memory_seen = self.gated = True
         if task.depends_on:
             bad = tm.link(job, task)
             if bad is not None:
@@ -212,14 +217,20 @@ class Scheduler(Outcomes):
         task = job.task
         assert task is not None
         limits = self.limits
-        if limits and not limits.try_acquire(job, task.priority):
-            return False
-        held = job.type_key in limits.limits
+        if limits and job.type_key in limits.limits:
+            if not limits.try_acquire(job, task.priority):
+                return False
+            job.held |= HELD_TYPE
+        if task.memory_intensive:
+            if not self.memory_gate.try_acquire(job, task.priority):
+                self._unslot(job)
+                return False
+            job.held |= HELD_MEMORY
         rate = self.rate_limit
         if rate is not None:
             wait = rate.try_acquire(time.monotonic())
             if wait > 0.0:
-                self._unslot(job, held)
+                self._unslot(job)
                 self.task_manager.push_ready(job)
                 await asyncio.sleep(wait)
                 return False
@@ -232,11 +243,11 @@ class Scheduler(Outcomes):
             log.exception("request_permission failed for task %s", job.id)
             allowed, error = False, exc
         if job.status is not PENDING:  # cancelled while we asked
-            self._unslot(job, held)
+            self._unslot(job)
             return False
         if allowed:
             return True
-        self._unslot(job, held)
+        self._unslot(job)
         job.denials += 1
         if job.denials > self._permission_retries or error is not None:
             reason = f"{type(error).__name__}: {error}" if error else f"{job.denials} times"
@@ -251,12 +262,15 @@ class Scheduler(Outcomes):
             job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
         return False
 
-    def _unslot(self, job: Job, held: bool) -> None:
-        if held:
-            nxt = self.limits.release(job)
-            if nxt is not None:
-                self.task_manager.push_ready(nxt)
-                self._wake()
+    def _unslot(self, job: Job) -> None:
+        """Give back the admission slots ``job`` holds; the next parked job becomes ready."""
+        held, job.held = job.held, 0
+        for flag in (HELD_TYPE, HELD_MEMORY):
+            if held & flag:
+                nxt = self.limits.release(job) if flag == HELD_TYPE else self.memory_gate.release()
+                if nxt is not None:
+                    self.task_manager.push_ready(nxt)
+                    self._wake()
 
     async def _resolve(self, job: Job) -> Resolved | NoProcessorRegistered:
         task = job.task
@@ -299,8 +313,8 @@ class Scheduler(Outcomes):
             stats.tasks_processed += 1
             stats.total_execution_time += time.monotonic() - started
         stats.task_id = None
-        if self.limits.limits:
-            self._unslot(job, job.type_key in self.limits.limits)
+        if job.held:
+            self._unslot(job)
         if self._quiet is not None:
             self._check_quiet()
 
@@ -320,11 +334,11 @@ class Scheduler(Outcomes):
         if first is None:
             found = await self._resolve(job) if resolved is None else resolved
             if job.status is not PENDING:  # cancelled while its plug-in was loading
-                self._unslot(job, job.type_key in self.limits.limits)
+                self._unslot(job)
                 return
             if not isinstance(found, Resolved):
                 self.metrics.plugin_errors += 1
-                self._unslot(job, job.type_key in self.limits.limits)
+                self._unslot(job)
                 self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
                 return
             runner = found

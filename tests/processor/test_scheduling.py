@@ -176,3 +176,31 @@ async def test_queue_full_waits_when_configured(blocker: Blocker) -> None:
     task_id = await waiting
     assert (await proc.wait_for_task(task_id)).status is TaskStatus.COMPLETED
     await proc.shutdown()
+
+
+async def test_memory_intensive_tasks_run_one_at_a_time(processor: AdvancedAsyncProcessor) -> None:
+    running = 0
+    peak = 0
+    entered = asyncio.Event()
+    gate = asyncio.Event()
+
+    async def big(task: ProcessingTask) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        entered.set()
+        await gate.wait()
+        running -= 1
+
+    processor.register_processor("big", big)
+    ids = [
+        await processor.submit_task(create_task("big", {}, memory_intensive=True)) for _ in range(3)
+    ]
+    small = await processor.submit_task(create_task("big", {}))  # not memory-intensive: runs
+    await entered.wait()
+    statuses = [await processor.get_task_status(i) for i in ids]
+    assert statuses.count(TaskStatus.RUNNING) == 1
+    gate.set()
+    for task_id in [*ids, small]:
+        assert (await processor.wait_for_task(task_id)).status is TaskStatus.COMPLETED
+    assert peak <= 2  # one memory-intensive task plus the small one at most
