@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "claude-haiku-4-5"
 OFFLINE_MODEL = "offline"
+_TERMINATORS = ".!?\u2026"
+_CLOSERS = "\"')]\u201d\u2019"
 
 
 def read_api_key(api_key: str | None, api_key_file: str | Path | None) -> str | None:
@@ -215,6 +217,11 @@ class Responder:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one bad API call must never take the daemon down
+            tail = splitter.pending.strip()
+            if tail and tail.rstrip(_CLOSERS)[-1:] in _TERMINATORS:
+                await turn.say(
+                    tail, from_llm=True
+                )  # a finished sentence still waiting for the next
             reason = classify_error(exc)
             self.state = "unauthorized" if reason == UNAUTHORIZED else "error"
             self.last_error = f"{reason}: {type(exc).__name__}: {exc}"[:300]

@@ -44,7 +44,8 @@ class Behaviour:
     retry_after: str | None = None
     #: "none" | "garbage" (not SSE/JSON) | "malformed_json" (bad JSON in an event) |
     #: "empty" (a complete stream with no text) | "truncated" (no message_stop) |
-    #: "disconnect" (the connection drops after ``disconnect_after`` text deltas)
+    #: "disconnect" (the connection drops after ``disconnect_after`` text deltas) |
+    #: "error_event" (an SSE ``error`` event, e.g. overloaded, after ``disconnect_after`` deltas)
     fault: str = "none"
     disconnect_after: int = 1
     ping: bool = True
@@ -252,6 +253,10 @@ class FakeMessagesAPI:
                 await asyncio.sleep(behaviour.chunk_delay_s)
             if behaviour.fault == "disconnect" and n >= behaviour.disconnect_after:
                 yield None
+                return
+            if behaviour.fault == "error_event" and n >= behaviour.disconnect_after:
+                error = {"type": "overloaded_error", "message": "Overloaded"}
+                yield _sse("error", {"type": "error", "error": error})
                 return
             if behaviour.fault == "malformed_json" and n >= 1:
                 yield b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'

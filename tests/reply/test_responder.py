@@ -156,12 +156,22 @@ async def test_malformed_responses_reply_offline(messages_api: FakeMessagesAPI, 
 
 async def test_mid_stream_disconnect_ends_kindly(messages_api: FakeMessagesAPI) -> None:
     messages_api.behave(
-        fault="disconnect", chunks=("Hello! ", "I like ", "boats. ", "And"), disconnect_after=3
+        fault="disconnect", chunks=("Boats! ", "I like ", "boats. ", "And"), disconnect_after=3
     )
     sink = RecordingSink()
-    result = await _responder(messages_api, sink)(reply_task())
+    result = await _responder(messages_api, sink)(reply_task("I had toast"))
     assert result["offline_reason"] == "api_error" and result["partial"] is True
-    assert sink.sentences[0] == "Hello!" and len(sink.sentences) >= 2
+    assert sink.sentences[:2] == ["Boats!", "I like boats."]
+    assert sink.sentences == result["sentences"] and len(sink.sentences) > 2
+
+
+async def test_an_error_event_in_the_stream_ends_kindly(messages_api: FakeMessagesAPI) -> None:
+    messages_api.behave(
+        fault="error_event", chunks=("Boats float! ", "I like "), disconnect_after=1
+    )
+    result = await _responder(messages_api)(reply_task("I had toast"))
+    assert result["offline"] is True and result["offline_reason"] == "api_error"
+    assert result["partial"] is True and result["sentences"][0] == "Boats float!"
 
 
 async def test_cancellation_closes_the_sink_with_the_error(messages_api: FakeMessagesAPI) -> None:
