@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 Float32Array = npt.NDArray[np.float32]
 
+SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
+REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
+TAIL_RATIO = 10 ** (-30 / 10)  # speech energy ends 30 dB below the utterance's loudest part
+ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
+
 
 @dataclass(frozen=True)
 class SpeechStarted:
@@ -85,6 +90,8 @@ class Endpointer:
         self.vad = vad if vad is not None else load_vad()
         self.window = self.vad.window
         self.silence_samples = _samples(silence_ms / 1000)
+        self.silence_s = silence_ms / 1000
+        self._half_window = self.window / SAMPLE_RATE / 2
         self.pre_roll_samples = _samples(pre_roll_ms / 1000)
         self.min_speech_samples = _samples(min_speech_ms / 1000)
         self.max_samples = _samples(max_utterance_s)
@@ -107,6 +114,8 @@ class Endpointer:
         self._audio_start = 0.0
         self._last_voiced_end = 0.0
         self._silence_run = 0  # samples of silence since the last voiced window
+        self._speech_end = 0.0  # refined end of speech energy once silence began
+        self._peak_power = 0.0  # loudest 4 ms of the current utterance
         self._bear_speaking = False
         self._gate_remaining = 0  # samples still ignored after the bear stopped
 
@@ -192,19 +201,35 @@ class Endpointer:
             return events
         self._utterance.append(window)
         self._utt_samples += window.size
+        self._peak_power = max(self._peak_power, float(_sub_power(window).max()))
         if prob >= self.neg_threshold:
             self._last_voiced_end = end
             self._silence_run = 0
         else:
+            if self._silence_run == 0:
+                self._speech_end = self._refine_end(end)
             self._silence_run += window.size
-        # silence_ms is honoured to the nearest VAD window (32 ms), not rounded up a whole window.
-        if self._silence_run + self.window // 2 >= self.silence_samples:
+        # The silence is timed from where the speech energy really stops (the VAD lags by a
+        # window or two), to the nearest window: endpointing adds little beyond silence_ms.
+        if self._silence_run and end - self._speech_end + self._half_window >= self.silence_s:
+            self._last_voiced_end = self._speech_end
             events.append(self._finish(end, cut=False))
         elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
             self._last_voiced_end = end
             events.append(self._finish(end, cut=True))
             # Speech goes on: the next voiced window opens a new utterance straight away.
         return events
+
+    def _refine_end(self, end: float) -> float:
+        """End of speech energy within the last few windows (≥ -30 dB re the utterance peak)."""
+        recent = self._utterance[-REFINE_WINDOWS:]
+        powers = np.concatenate([_sub_power(w) for w in recent])
+        loud = np.flatnonzero(powers >= max(self._peak_power * TAIL_RATIO, ABS_FLOOR_POWER))
+        span_start = end - sum(w.size for w in recent) / SAMPLE_RATE
+        if loud.size == 0:
+            return span_start
+        refined = span_start + (int(loud[-1]) + 1) * SUB_BLOCK / SAMPLE_RATE
+        return min(refined, self._last_voiced_end)
 
     def _remember(self, window: Float32Array) -> None:
         self._history.append(window)
@@ -251,6 +276,14 @@ class Endpointer:
         self._utt_samples = 0
         self._in_speech = False
         self._silence_run = 0
+        self._peak_power = 0.0
+
+
+def _sub_power(window: Float32Array) -> Float32Array:
+    """Mean power of each 4 ms sub-block."""
+    n = window.size - window.size % SUB_BLOCK
+    blocks = window[:n].reshape(-1, SUB_BLOCK)
+    return np.asarray(np.einsum("ij,ij->i", blocks, blocks) / SUB_BLOCK, dtype=np.float32)
 
 
 def _samples(seconds: float) -> int:

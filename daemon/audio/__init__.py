@@ -1,6 +1,6 @@
 """Audio input: microphone capture (PortAudio) and WAV replay, both as async frame sources.
 
-``async for frame in source.frames()`` yields :class:`AudioFrame` (16 kHz mono float32, 30 ms,
+``async for frame in source.frames()`` yields :class:`AudioFrame` (16 kHz mono float32, 32 ms,
 monotonic ``t``); ``source.state`` is a :class:`CaptureState` for health.
 """
 

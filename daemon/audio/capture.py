@@ -1,4 +1,4 @@
-"""Microphone capture: a sounddevice InputStream feeding 30 ms AudioFrames to asyncio.
+"""Microphone capture: a sounddevice InputStream feeding 32 ms AudioFrames to asyncio.
 
 The PortAudio callback only copies into a bounded ring buffer and wakes the loop with
 ``call_soon_threadsafe``. The loop side drains the ring, stamps frames on a monotonic stream clock,
@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from daemon.audio import devices
-from daemon.audio.frames import SAMPLE_RATE, AudioFrame
+from daemon.audio.frames import BLOCK, SAMPLE_RATE, AudioFrame
 from daemon.audio.resampling import StreamResampler
 from daemon.audio.ringbuffer import RingBuffer
 from daemon.audio.state import CaptureState
 
 log = logging.getLogger(__name__)
 
+FIRST_CALLBACK_GRACE_S = 2.5
 CLOCK_SLACK_S = 0.2  # re-anchor the stream clock when callbacks drift this far from it
 
 
@@ -37,7 +38,7 @@ class MicrophoneSource:
         self,
         device: int | str | None = None,
         *,
-        block_ms: int = 30,
+        block: int = BLOCK,
         buffer_s: float = 5.0,
         retry_min_s: float = 0.25,
         retry_max_s: float = 1.0,
@@ -45,7 +46,8 @@ class MicrophoneSource:
         latency: str | float = "high",
     ) -> None:
         self.device = device
-        self.block = max(160, int(SAMPLE_RATE * block_ms / 1000))
+        # 512 samples = 32 ms = one Silero window: each block is scored the moment it arrives.
+        self.block = max(160, block)
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
         self.stall_timeout_s = stall_timeout_s
@@ -66,12 +68,18 @@ class MicrophoneSource:
         self._opened_at = 0.0
         self._ever_opened = False
         self._need_reinit = False
+        self._watchdog_stop = False
+        self._check_due = False
 
     # -- public ----------------------------------------------------------------------------
     async def frames(self) -> AsyncIterator[AudioFrame]:
-        """Yield 30 ms frames forever (until :meth:`close`); survives device loss."""
+        """Yield 32 ms frames forever (until :meth:`close`); survives device loss."""
         self._loop = asyncio.get_running_loop()
         backoff = self.retry_min_s
+        # The watchdog wakes the loop even when no callback comes (a silently lost device);
+        # one timer, not a timeout per block, keeps listening to silence cheap.
+        self._watchdog_stop = False
+        watchdog = self._loop.call_later(self.stall_timeout_s / 2, self._tick)
         try:
             while not self._closed:
                 if self._stream is None:
@@ -83,17 +91,21 @@ class MicrophoneSource:
                         await asyncio.sleep(backoff)
                         backoff = min(backoff * 2, self.retry_max_s)
                         continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.stall_timeout_s / 2)
+                await self._wakeup.wait()  # a callback, the watchdog tick or close()
                 self._wakeup.clear()
                 for frame in self._drain():
                     yield frame
+                if not self._check_due:
+                    continue
+                self._check_due = False  # the stream's health is checked on watchdog ticks only
                 problem = self._stream_problem()
                 if problem is not None:
                     await self._close_stream()
                     self._need_reinit = True
                     self._degrade(problem)
         finally:
+            self._watchdog_stop = True
+            watchdog.cancel()
             await self._close_stream()
 
     def close(self) -> None:
@@ -116,6 +128,13 @@ class MicrophoneSource:
             self._wake_pending.set()
             with contextlib.suppress(RuntimeError):  # loop closed during shutdown
                 loop.call_soon_threadsafe(self._wake)
+
+    def _tick(self) -> None:
+        if self._watchdog_stop or self._loop is None:
+            return
+        self._check_due = True
+        self._wakeup.set()
+        self._loop.call_later(self.stall_timeout_s / 2, self._tick)
 
     def _wake(self) -> None:
         self._wake_pending.clear()
@@ -222,7 +241,8 @@ class MicrophoneSource:
         if stream is None:
             return None
         now = time.monotonic()
-        last = self._cb_time or self._opened_at
+        # PulseAudio can take ~2 s to deliver the very first block of a new stream.
+        last = self._cb_time or self._opened_at + FIRST_CALLBACK_GRACE_S
         if now - last > self.stall_timeout_s:
             return f"no audio from the input device for {now - last:.1f} s (device lost?)"
         try:

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 SAMPLE_RATE = 16_000
-BLOCK = 480  # 30 ms at 16 kHz
+BLOCK = 512  # 32 ms at 16 kHz: one Silero VAD window
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,7 @@
 """``replay:PATH`` input: a WAV file or a folder of WAVs played as if spoken into the microphone.
 
 Files are converted to 16 kHz mono float32 (any rate/channels/sample format soundfile reads), cut
-into 30 ms frames, separated by silence, and paced in real time by default (``fast=True`` yields
+into 32 ms frames, separated by silence, and paced in real time by default (``fast=True`` yields
 as fast as the consumer takes them, on a virtual clock so timestamps stay consistent).
 """
 

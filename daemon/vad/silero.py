@@ -15,6 +15,10 @@ import numpy.typing as npt
 WINDOW = 512
 CONTEXT = 64
 STATE_SHAPE = (1, 1, 128)
+# Windows quieter than this (RMS, dBFS) are silence without running the network: listening to a
+# quiet room is most of the bear's life, and speech is 30-40 dB louder than this.
+SILENCE_DBFS = -60.0
+QUIET_RESET = 8  # after this many quiet windows in a row, start the network from a clean state
 
 
 class SileroUnavailable(RuntimeError):
@@ -58,12 +62,15 @@ class SileroVad:
         except Exception as exc:
             raise SileroUnavailable(f"cannot load the Silero model: {exc}") from exc
         self._input = np.zeros((1, CONTEXT + WINDOW), dtype=np.float32)
+        self._quiet_power = float(10 ** (SILENCE_DBFS / 10))
+        self._quiet_run = 0
         self.reset()
 
     def reset(self) -> None:
         self._h = np.zeros(STATE_SHAPE, dtype=np.float32)
         self._c = np.zeros(STATE_SHAPE, dtype=np.float32)
         self._input[:] = 0.0
+        self._quiet_run = 0
 
     def __call__(self, window: npt.NDArray[np.float32]) -> float:
         if window.shape != (WINDOW,):
@@ -71,6 +78,13 @@ class SileroVad:
         # The new window goes after the previous window's last 64 samples (the model's context).
         self._input[0, :CONTEXT] = self._input[0, -CONTEXT:]
         self._input[0, CONTEXT:] = window
+        if float(np.dot(window, window)) < self._quiet_power * WINDOW:
+            self._quiet_run += 1
+            if self._quiet_run == QUIET_RESET:
+                self._h.fill(0.0)
+                self._c.fill(0.0)
+            return 0.0
+        self._quiet_run = 0
         prob, self._h, self._c = self._session.run(
             None, {"input": self._input, "h": self._h, "c": self._c}
         )
