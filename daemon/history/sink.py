@@ -1,0 +1,133 @@
+"""Glue between the interaction pipeline and the store.
+
+:class:`PipelineHistory` is the pipeline's ``HistorySink``: each finished task is recorded, and a
+completed stage's result is committed onto the interaction at once (transcript, emotion, reply,
+alerts). :class:`HistoryWriter` is the processor function of the graph's final history step: it
+re-applies the dependency results idempotently, so the row is complete even if a hook was missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from daemon.history.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+# task type -> (status reached, how its result maps onto interaction fields)
+_STAGE_STATUS = {
+    "audio_transcription": "transcribed",
+    "emotion_analysis": "analysed",
+    "text_analysis": "analysed",
+    "ai_response": "replied",
+}
+
+
+def _type_name(task: Any) -> str:
+    kind = getattr(task, "task_type", "")
+    return str(getattr(kind, "value", kind))
+
+
+def _payload(task: Any) -> Mapping[str, Any]:
+    payload = getattr(task, "payload", None)
+    return payload if isinstance(payload, Mapping) else {}
+
+
+def stage_fields(task_type: str, payload: Mapping[str, Any], result: Any) -> dict[str, Any]:
+    """The interaction columns a completed stage fills (empty for stages that fill none)."""
+    if not isinstance(result, Mapping):
+        return {}
+    if task_type == "audio_transcription":
+        return {"transcript": result.get("text")}
+    if task_type in ("emotion_analysis", "text_analysis"):
+        if payload.get("mode") == "audio":
+            return {}  # acoustic cues alone: the text emotion that follows is the verdict
+        return {"emotion": result.get("primary"), "emotion_scores": result.get("scores")}
+    if task_type == "ai_response":
+        hits = [{"scope": "output", **dict(h)} for h in result.get("safety_hits") or ()]
+        hits += [{"scope": "input", **dict(h)} for h in result.get("input_safety_hits") or ()]
+        return {
+            "reply": result.get("reply"),
+            "offline": bool(result.get("offline")),
+            "offline_reason": result.get("offline_reason"),
+            "safety_hits": hits,
+        }
+    return {}
+
+
+class PipelineHistory:
+    """Implements ``daemon.pipeline.HistorySink`` on a :class:`HistoryStore`."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+
+    async def record_captured(
+        self, interaction_id: str, *, source: str, audio: Any | None, sample_rate: int
+    ) -> None:
+        await self.store.record_captured(
+            interaction_id=interaction_id, source=source, audio=audio, sample_rate=sample_rate
+        )
+
+    async def record_stage(self, interaction_id: str, step: str, task: Any, result: Any) -> None:
+        status = getattr(getattr(result, "status", None), "value", str(result.status))
+        kind = _type_name(task)
+        await self.store.record_task(
+            interaction_id,
+            task_id=str(task.id),
+            step=step,
+            type=kind,
+            priority=int(getattr(task, "priority", 0) or 0) or None,
+            attempts=int(getattr(result, "attempts", 0) or 0),
+            status=status,
+            duration_s=float(getattr(result, "execution_time", 0.0) or 0.0),
+            error=getattr(result, "error", None),
+        )
+        if status != "completed":
+            return
+        value = getattr(result, "result", None)
+        fields = stage_fields(kind, _payload(task), value)
+        new_status = _STAGE_STATUS.get(kind) if fields else None
+        if step == "speech":
+            new_status = "spoken"
+        if fields or new_status:
+            await self.store.update_stage(interaction_id, step, status=new_status, **fields)
+        if step == "alerts" and isinstance(value, Mapping):
+            for alert in value.get("alerts") or ():
+                await self.store.record_alert(
+                    interaction_id,
+                    rule=str(alert.get("rule", "")),
+                    severity=str(alert.get("severity", "")),
+                    message=str(alert.get("message", "")),
+                    channels=list(alert.get("channels") or ("history",)),
+                )
+
+    async def finish(
+        self,
+        interaction_id: str,
+        *,
+        status: str,
+        timings: Mapping[str, float],
+        error: str | None,
+    ) -> None:
+        await self.store.finish(interaction_id, status, timings=timings, error=error)
+
+
+class HistoryWriter:
+    """Processor function for the graph's history step (``DATABASE_OPERATION``)."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+
+    async def __call__(self, task: Any) -> dict[str, Any]:
+        interaction_id = _payload(task).get("interaction_id")
+        if not isinstance(interaction_id, str) or not interaction_id:
+            raise ValueError("history step needs payload['interaction_id']")
+        fields: dict[str, Any] = {}
+        for kind in ("audio_transcription", "emotion_analysis", "text_analysis", "ai_response"):
+            value = task.dependency_result(kind)
+            fields.update({k: v for k, v in stage_fields(kind, {}, value).items() if v is not None})
+        if fields:
+            await self.store.update_stage(interaction_id, "history", **fields)
+        return {"interaction_id": interaction_id, "recorded": sorted(fields)}
