@@ -152,7 +152,7 @@ class Endpointer:
     # -- processing ------------------------------------------------------------------------
     def process(self, frame: AudioFrame) -> list[Event]:
         """Score a frame (any length, 16 kHz mono); return the events it completes."""
-        samples = frame.samples
+        samples = np.asarray(frame.samples, dtype=np.float32).reshape(-1)
         if self._pending.size == 0:
             self._pending_t = frame.t
         elif abs(frame.t - (self._pending_t + self._pending.size / SAMPLE_RATE)) > 0.25:

@@ -71,6 +71,7 @@ class AudioRig:
     server_process: subprocess.Popen[bytes] | None = None
     keepalive: list[subprocess.Popen[bytes]] = field(default_factory=list)
     mic_module: int | None = None
+    _recordings: int = 0
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -258,11 +259,10 @@ class AudioRig:
         self, path: str | os.PathLike[str] | None = None, *, rate: int = 16000, channels: int = 1
     ) -> Recording:
         """Start recording ``speaker.monitor`` (what the bear says) to a WAV; ``.stop()`` it."""
-        out = (
-            Path(path)
-            if path is not None
-            else Path(tempfile.mkstemp(suffix=".wav", dir=self.workdir)[1])
-        )
+        if path is None:
+            self._recordings += 1
+            path = self.workdir / f"speaker-{self._recordings}.wav"
+        out = Path(path)
         proc = subprocess.Popen(
             [
                 "parecord",

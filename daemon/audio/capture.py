@@ -28,7 +28,8 @@ from daemon.audio.state import CaptureState
 log = logging.getLogger(__name__)
 
 FIRST_CALLBACK_GRACE_S = 2.5
-CLOCK_SLACK_S = 0.2  # re-anchor the stream clock when callbacks drift this far from it
+CLOCK_SLACK_S = 0.2
+QUEUE_AGE_WARN_S = 1.0  # re-anchor the stream clock when callbacks drift this far from it
 
 
 class MicrophoneSource:
@@ -70,6 +71,7 @@ class MicrophoneSource:
         self._need_reinit = False
         self._watchdog_stop = False
         self._check_due = False
+        self._lagging = False
 
     # -- public ----------------------------------------------------------------------------
     async def frames(self) -> AsyncIterator[AudioFrame]:
@@ -206,6 +208,10 @@ class MicrophoneSource:
     def _drain(self) -> list[AudioFrame]:
         backlog = len(self._ring)
         self.state.queue_age_s = backlog / SAMPLE_RATE
+        if self.state.queue_age_s > QUEUE_AGE_WARN_S and not self._lagging:
+            # A slow consumer shows as growing delay, not as overflows: say so once per episode.
+            log.warning("capture: audio is %.1f s behind (event loop busy?)", backlog / SAMPLE_RATE)
+        self._lagging = self.state.queue_age_s > QUEUE_AGE_WARN_S
         self.state.overflows = self._pa_overflows + self._ring.overwritten
         whole = backlog - backlog % self.block
         if whole == 0:
