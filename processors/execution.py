@@ -1,7 +1,7 @@
 """Execution contexts: the event loop, the thread pool, the process pool.
 
-Coroutine processors run inside the worker coroutines themselves (no asyncio.Task per job): the
-first step is driven by hand, so a job that never suspends costs no Task, no timer and no loop turn.
+Coroutine processors are awaited inside the worker coroutines themselves (no asyncio.Task per job),
+so a job that never suspends costs no Task, no timer and no loop turn.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import logging
 import multiprocessing
 import pickle
 import threading
-import types
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -33,22 +32,6 @@ def is_async_callable(fn: object) -> bool:
         return True
     call = type(fn).__dict__.get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
     return not inspect.isfunction(fn) and inspect.iscoroutinefunction(call)
-
-
-@types.coroutine
-def resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Continue ``coro`` (already stepped once by hand, now suspended on ``yielded``) inside the
-    calling task, exactly as if the task had awaited it from the start."""
-    while True:
-        try:
-            yield yielded
-        except BaseException as exc:  # cancellation (or anything thrown in) goes to the coroutine
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-            continue
-        return (yield from coro)
 
 
 def _run_pickled(blob: bytes) -> Any:

@@ -30,6 +30,7 @@ class Job:
     __slots__ = (
         "attempts",
         "cancel_sent",
+        "deadline",
         "denials",
         "dependents",
         "finished_at",
@@ -44,7 +45,6 @@ class Job:
         "status",
         "submitted_at",
         "task",
-        "timer",
         "type_key",
         "waiters",
         "worker",
@@ -67,7 +67,7 @@ class Job:
         self.dependents: list[Job] | None = None
         self.result: TaskResult | None = None
         self.waiters: list[asyncio.Future[TaskResult]] | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = 0.0  # monotonic time a running attempt times out at (0.0: no timeout)
         self.retry_handle: asyncio.TimerHandle | None = None
         self.worker: Any = None
         self.cancel_sent = False

@@ -40,6 +40,38 @@ class Outcomes:
     _stopping: bool
     _quiet: asyncio.Event | None
     _drain: bool
+    #: running jobs with a deadline (at most one per worker) and the one watchdog timer for them
+    _timed: set[Job]
+    _watch: asyncio.TimerHandle | None
+    _watch_at: float
+
+    def _arm_deadline(self, job: Job, deadline: float) -> None:
+        """One shared timer for all running jobs: re-armed only for an earlier deadline, so a
+        job that finishes in time costs a set add/discard, not a timer."""
+        job.deadline = deadline
+        self._timed.add(job)
+        if deadline < self._watch_at:
+            self._set_watch(deadline)
+
+    def _set_watch(self, when: float) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch_at = when
+        delay = max(0.0, when - time.monotonic())
+        self._watch = asyncio.get_running_loop().call_later(delay, self._watchdog)
+
+    def _watchdog(self) -> None:
+        self._watch = None
+        self._watch_at = float("inf")
+        now = time.monotonic()
+        for job in [job for job in self._timed if job.deadline <= now]:
+            self._on_timeout(job)
+        if self._timed:
+            self._set_watch(min(job.deadline for job in self._timed))
+
+    def _clear_deadline(self, job: Job) -> None:
+        job.deadline = 0.0
+        self._timed.discard(job)
 
     def _wake(self) -> None:
         idle = self._idle
@@ -87,9 +119,8 @@ class Outcomes:
         self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
 
     def _schedule_retry(self, job: Job) -> None:
-        if job.timer is not None:
-            job.timer.cancel()
-            job.timer = None
+        if job.deadline:
+            self._clear_deadline(job)
         self.task_manager.set_status(job, PENDING)
         self.metrics.retries += 1
         delay = self.retry_policy.delay(job.attempts)
@@ -102,7 +133,7 @@ class Outcomes:
             self._wake()
 
     def _on_timeout(self, job: Job) -> None:
-        job.timer = None
+        self._clear_deadline(job)
         task = job.task
         if job.status is not RUNNING or task is None:
             return
@@ -132,9 +163,9 @@ class Outcomes:
         """Record the outcome, wake waiters, fire hooks, then release or cancel dependents."""
         task = job.task
         assert task is not None
-        if job.timer is not None:
-            job.timer.cancel()
-            job.timer = None
+        if job.deadline:
+            job.deadline = 0.0
+            self._timed.discard(job)
         if job.retry_handle is not None:
             job.retry_handle.cancel()
             job.retry_handle = None

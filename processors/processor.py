@@ -159,6 +159,9 @@ class AdvancedAsyncProcessor(Scheduler):
         for worker in workers:
             if not worker.cancelled() and worker.exception() is not None:
                 log.error("processor worker ended with an error", exc_info=worker.exception())
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         await self.hooks.drain(max(deadline - loop.time(), 1.0))
         await self.contexts.aclose(wait=True)
         log.debug("processor shut down")

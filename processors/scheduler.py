@@ -14,14 +14,14 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from processors.errors import (
     NoProcessorRegistered,
     PermissionDenied,
 )
-from processors.execution import ExecutionContexts, is_async_callable, resume
+from processors.execution import ExecutionContexts, is_async_callable
 from processors.graph import HELD_MEMORY, HELD_TYPE, Job, TaskManager
 from processors.hooks import Hooks
 from processors.limits import MemoryGate, RateLimiter, TypeLimits
@@ -91,6 +91,9 @@ class Scheduler(Outcomes):
         self._stopping = False
         self._quiet: asyncio.Event | None = None
         self._drain = False
+        self._timed: set[Job] = set()
+        self._watch: asyncio.TimerHandle | None = None
+        self._watch_at = float("inf")
         self.memory_gate = MemoryGate(max_memory_intensive)
         self._memory_seen = False
         self.gated = False
@@ -169,26 +172,28 @@ class Scheduler(Outcomes):
                     continue
                 resolved = explicit.get(job.type_key)
                 if resolved is not None and resolved.is_async:
-                    # Hot path: a registered coroutine processor, first step driven right here.
+                    # Hot path: a registered coroutine processor, awaited right here.
                     task = job.task
                     assert task is not None
                     now = self._start(job, stats, me)
                     attempt = job.attempts
-                    coro = resolved.fn(task)
                     try:
-                        yielded = coro.send(None)
-                    except StopIteration as stop:
-                        self._finish(job, COMPLETED, stop.value)
-                        stats.tasks_processed += 1
-                        stats.total_execution_time += job.finished_at - now
-                        if self.gated or self._quiet is not None:
-                            self._end(job, stats, now, counted=True)
+                        value = await resolved.fn(task)
                     except BaseException as exc:
-                        await self._run(job, stats, me, None, (now, attempt, None, exc))
+                        if self._conclude(job, attempt, None, exc, me):
+                            self._end(job, stats, now)
+                            raise
                     else:
-                        await self._run(job, stats, me, None, (now, attempt, coro, yielded))
+                        if job.status is RUNNING and job.attempts == attempt:
+                            self._finish(job, COMPLETED, value)
+                        elif job.cancel_sent:  # cancelled, but the coroutine swallowed it
+                            self._conclude(job, attempt, value, None, me)
+                    stats.tasks_processed += 1
+                    stats.total_execution_time += time.monotonic() - now
+                    if self.gated or self._quiet is not None:
+                        self._end(job, stats, now, counted=True)
                 else:
-                    await self._run(job, stats, me, resolved, None)
+                    await self._run(job, stats, me, resolved)
                 if monotonic() > slice_end:
                     await asyncio.sleep(0)
                     slice_end = monotonic() + SLICE
@@ -304,8 +309,11 @@ class Scheduler(Outcomes):
         metrics = self.metrics
         if metrics.monitoring:
             metrics.started_job(job.type_key, now - job.submitted_at)
+        task = job.task
         if self.hooks.started:
-            self.hooks.fire(self.hooks.started, job.task)
+            self.hooks.fire(self.hooks.started, task)
+        if task is not None and task.timeout is not None:
+            self._arm_deadline(job, now + task.timeout)
         return now
 
     def _end(self, job: Job, stats: WorkerStats, started: float, counted: bool = False) -> None:
@@ -319,86 +327,73 @@ class Scheduler(Outcomes):
             self._check_quiet()
 
     async def _run(
-        self,
-        job: Job,
-        stats: WorkerStats,
-        me: asyncio.Task[None],
-        resolved: Resolved | None,
-        first: tuple[float, int, Coroutine[Any, Any, Any] | None, Any] | None,
+        self, job: Job, stats: WorkerStats, me: asyncio.Task[None], resolved: Resolved | None
     ) -> None:
-        """Run ``job`` to its end. ``first``: (start time, attempt, coroutine, what its first step
-        yielded - or raised, with no coroutine) when the hot path already started it."""
+        """Run ``job`` to its end: resolve its processor (importing a plug-in if needed), start it
+        in its execution context, and record the outcome."""
         task = job.task
         assert task is not None
-        runner: Resolved | None = None
-        if first is None:
-            found = await self._resolve(job) if resolved is None else resolved
-            if job.status is not PENDING:  # cancelled while its plug-in was loading
-                self._unslot(job)
-                return
-            if not isinstance(found, Resolved):
-                self.metrics.plugin_errors += 1
-                self._unslot(job)
-                self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
-                return
-            runner = found
-            now = self._start(job, stats, me)
-            attempt = job.attempts
-        else:
-            now, attempt = first[0], first[1]
-        loop = asyncio.get_running_loop()
+        found = await self._resolve(job) if resolved is None else resolved
+        if job.status is not PENDING:  # cancelled while its plug-in was loading
+            self._unslot(job)
+            return
+        if not isinstance(found, Resolved):
+            self.metrics.plugin_errors += 1
+            self._unslot(job)
+            self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
+            return
+        now = self._start(job, stats, me)
+        attempt = job.attempts
         try:
-            if first is not None:
-                coro, step = first[2], first[3]
-                if coro is None:
-                    raise step
-                if task.timeout is not None:  # it suspended: now it needs a timeout timer
-                    job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
-                value = await resume(coro, step)
-            else:
-                assert runner is not None
-                value = await self._execute(job, task, runner, now, loop)
-        except asyncio.CancelledError:
-            if not job.cancel_sent:
-                if job.status is RUNNING and job.attempts == attempt:
-                    if asyncio.current_task() is me and me.cancelling():
-                        # not ours: the worker itself is being cancelled
-                        self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
-                        raise
-                    self._finish(job, CANCELLED, error="cancelled: the task raised CancelledError")
-                else:
-                    raise
-        except Exception as exc:
-            if job.status is RUNNING and job.attempts == attempt:
-                self._failed(job, exc)
+            value = await self._execute(job, task, found)
+        except BaseException as exc:
+            if self._conclude(job, attempt, None, exc, me):
+                raise
         else:
-            if job.status is RUNNING and job.attempts == attempt:
-                self._finish(job, COMPLETED, value)
+            self._conclude(job, attempt, value, None, me)
+        finally:
+            self._end(job, stats, now)
+
+    def _conclude(
+        self,
+        job: Job,
+        attempt: int,
+        value: Any,
+        exc: BaseException | None,
+        me: asyncio.Task[None],
+    ) -> bool:
+        """Record how an attempt ended; True if ``exc`` must propagate (the worker itself is
+        being cancelled, or KeyboardInterrupt/SystemExit)."""
+        current = job.status is RUNNING and job.attempts == attempt
+        try:
+            if exc is None:
+                if current:
+                    self._finish(job, COMPLETED, value)
+                return False
+            if isinstance(exc, asyncio.CancelledError):
+                if job.cancel_sent:
+                    return False  # ours: cancel_task, a timeout or shutdown already recorded it
+                if current and not me.cancelling():
+                    self._finish(job, CANCELLED, error="cancelled: the task raised CancelledError")
+                    return False
+                if current:
+                    self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
+                return True
+            if isinstance(exc, Exception):
+                if current:
+                    self._failed(job, exc)
+                return False
+            if current:
+                self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
+            return True
         finally:
             if job.cancel_sent:
                 job.cancel_sent = False
                 me.uncancel()
-            self._end(job, stats, now)
 
-    async def _execute(
-        self,
-        job: Job,
-        task: ProcessingTask,
-        resolved: Resolved,
-        now: float,
-        loop: asyncio.AbstractEventLoop,
-    ) -> Any:
+    async def _execute(self, job: Job, task: ProcessingTask, resolved: Resolved) -> Any:
         if resolved.is_async:
-            coro = resolved.fn(task)
-            try:
-                yielded = coro.send(None)
-            except StopIteration as stop:
-                return stop.value
-            if task.timeout is not None:
-                job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
-            return await resume(coro, yielded)
-        if task.timeout is not None:
-            job.timer = loop.call_at(now + task.timeout, self._on_timeout, job)
+            return await resolved.fn(task)
         custom = resolved.source == "payload"
         target = task.payload["processor"] if custom else resolved.fn
         arg: Any = task.payload if custom else task
