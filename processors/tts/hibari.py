@@ -59,9 +59,11 @@ class HibariBackend:
                 f"(or copy the voice file by hand to {exc.args[0]})"
             ) from exc
         try:
-            self._tts = Hibari(voice=self.voice, model=model, threads=self.threads)
+            tts = Hibari(voice=self.voice, model=model, threads=self.threads)
+            tts("Hello.")  # warm-up: loads the G2P lexicons now, not on the first reply
         except Exception as exc:
             raise TtsUnavailable(f"hibari could not load voice {self.voice!r}: {exc}") from exc
+        self._tts = tts
 
     def synthesize(self, text: str) -> Float32Array:
         self.load()

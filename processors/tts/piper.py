@@ -63,10 +63,12 @@ class PiperBackend:
         if not model.is_file():
             raise TtsUnavailable(f"Piper voice model {model} does not exist")
         try:
-            self._voice = PiperVoice.load(model, config_path=config)
+            voice = PiperVoice.load(model, config_path=config)
+            syn_config = SynthesisConfig(length_scale=self.rate.piper_length_scale)
+            list(voice.synthesize("Hello.", syn_config))  # warm-up: first run is slow
         except Exception as exc:
             raise TtsUnavailable(f"Piper could not load {model}: {exc}") from exc
-        self._syn_config = SynthesisConfig(length_scale=self.rate.piper_length_scale)
+        self._voice, self._syn_config = voice, syn_config
 
     def synthesize(self, text: str) -> Float32Array:
         self.load()
