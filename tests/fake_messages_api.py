@@ -48,6 +48,8 @@ class Behaviour:
     #: "error_event" (an SSE ``error`` event, e.g. overloaded, after ``disconnect_after`` deltas)
     fault: str = "none"
     disconnect_after: int = 1
+    #: after this many text deltas, wait until the test calls ``open_gate()`` (None: no gate)
+    gate_after: int | None = None
     ping: bool = True
 
     def deltas(self) -> list[str]:
@@ -98,6 +100,7 @@ class FakeMessagesAPI:
         self.timing = _Timing()
         self._queue: deque[Behaviour] = deque()
         self._arrived: asyncio.Condition | None = None
+        self._gate: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._host = "127.0.0.1"
@@ -123,6 +126,15 @@ class FakeMessagesAPI:
         arrived = self._condition()
         async with arrived:
             await arrived.wait_for(lambda: len(self.requests) >= count)
+
+    def open_gate(self) -> None:
+        """Let streams held by ``Behaviour.gate_after`` go on."""
+        self._gate_event().set()
+
+    def _gate_event(self) -> asyncio.Event:
+        if self._gate is None:
+            self._gate = asyncio.Event()
+        return self._gate
 
     def _condition(self) -> asyncio.Condition:
         if self._arrived is None:
@@ -249,6 +261,8 @@ class FakeMessagesAPI:
             yield _sse("ping", {"type": "ping"})
         deltas = [] if behaviour.fault == "empty" else behaviour.deltas()
         for n, text in enumerate(deltas):
+            if behaviour.gate_after is not None and n == behaviour.gate_after:
+                await self._gate_event().wait()
             if behaviour.chunk_delay_s:
                 await asyncio.sleep(behaviour.chunk_delay_s)
             if behaviour.fault == "disconnect" and n >= behaviour.disconnect_after:
