@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,7 +47,12 @@ class Transcriber:
         max_duration_s: float = 60.0,
         max_clipped_fraction: float = 0.05,
         guard: GuardConfig | None = None,
+        no_speech_threshold: float | None = None,
+        logprob_threshold: float | None = None,
+        compression_ratio_threshold: float | None = None,
+        min_speech_ratio: float | None = None,
     ) -> None:
+        """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``."""
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
         if beam_size < 1 or cpu_threads < 1:
@@ -57,11 +63,20 @@ class Transcriber:
         self.compute_type = compute_type
         self.cpu_threads = cpu_threads
         self.beam_size = beam_size
-        self.language = language
+        self.language = language or None  # "" in the config means: detect
         self.cache_dir = cache_dir
         self.max_duration_s = max_duration_s
         self.max_clipped_fraction = max_clipped_fraction
-        self.guard = HallucinationGuard(guard)
+        overrides = {
+            "no_speech_threshold": no_speech_threshold,
+            "logprob_threshold": logprob_threshold,
+            "compression_ratio_threshold": compression_ratio_threshold,
+            "min_speech_ratio": min_speech_ratio,
+        }
+        guard_config = replace(
+            guard or GuardConfig(), **{k: v for k, v in overrides.items() if v is not None}
+        )
+        self.guard = HallucinationGuard(guard_config)
         self._backend: SttBackend | None = None
         self._load_lock = threading.Lock()
 

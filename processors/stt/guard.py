@@ -36,7 +36,7 @@ class GuardConfig:
     vad_threshold: float = 0.5
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
-    min_logprob: float = -1.6
+    min_logprob: float = -2.0
     compression_ratio_threshold: float = 2.4
     hallucination_speech_ratio: float = 0.3
 

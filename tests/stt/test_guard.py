@@ -27,7 +27,7 @@ def test_whisper_no_speech_rule_rejects() -> None:
 
 def test_very_low_logprob_rejects() -> None:
     with pytest.raises(UtteranceRejected, match="log-prob"):
-        guard.filter(Transcript([segment(" Blah.", logprob=-2.0)]), SPEECHY)
+        guard.filter(Transcript([segment(" Blah.", logprob=-2.5)]), SPEECHY)
 
 
 def test_repetition_loop_rejects() -> None:

@@ -98,3 +98,13 @@ async def test_runs_as_a_registered_processor_with_a_real_task() -> None:
     finally:
         await processor.shutdown()
     assert result.result["text"] == "Hello bear.", result.error
+
+
+def test_flat_guard_thresholds_override_the_guard_config() -> None:
+    stage = Transcriber(guard=OPEN_GUARD, min_speech_ratio=0.3, logprob_threshold=-0.8)
+    config = stage.guard.config
+    assert (config.min_speech_ratio, config.logprob_threshold, config.min_speech_s) == (
+        0.3,
+        -0.8,
+        0,
+    )
