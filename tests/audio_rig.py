@@ -14,6 +14,10 @@ once ``PULSE_SERVER`` is set. The fixture sets ``os.environ["PULSE_SERVER"]`` fo
 re-initialises PortAudio if ``sounddevice`` was already imported (PortAudio enumerates devices once,
 at initialisation). Two ``pacat -r`` readers keep both null sinks ticking in small chunks; without
 them the first capture callback arrives up to ~2 s late and the start of a recording is lost.
+
+Makers without hardware can run the same rig by hand: ``python -m tests.audio_rig`` prints the
+``PULSE_SERVER`` to export. Debian packages: libportaudio2 libasound2-plugins pulseaudio
+pulseaudio-utils (+ espeak-ng for test speech).
 """
 
 from __future__ import annotations
@@ -141,6 +145,7 @@ class AudioRig:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         _wait_for(self._server_answers, START_TIMEOUT_S, "pulseaudio to accept clients")
@@ -167,6 +172,7 @@ class AudioRig:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                     stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
                 )
             )
 
@@ -299,6 +305,17 @@ class AudioRig:
         self.stop_server()
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (no orphan servers)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def _terminate(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
@@ -343,3 +360,30 @@ def audio_rig() -> Iterator[AudioRig]:
             os.environ["PULSE_SERVER"] = previous
         reinit_portaudio()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    """Run the rig by hand (makers without hardware): ``python -m tests.audio_rig``."""
+    workdir = Path(tempfile.mkdtemp(prefix="teddy-pulse-"))
+    rig = AudioRig(workdir=workdir)
+    rig.start_server()
+    print(
+        f"virtual audio rig running (Ctrl-C stops it). In another shell:\n"
+        f"  export PULSE_SERVER={rig.server}\n"
+        f"  teddy run                                  # listens on the virtual mic\n"
+        f"  paplay --device=mic_in speech.wav          # speak to the bear\n"
+        f"  parecord --device=speaker.monitor out.wav  # hear the bear",
+        flush=True,
+    )
+    stop = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # a second Ctrl-C must not break cleanup
+    try:
+        signal.sigwait(stop)
+    finally:
+        rig.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -64,3 +64,13 @@ def test_speaker_monitor_records_what_is_played_to_the_default_sink(
 
     data, _ = sf.read(rec.path)
     assert np.abs(data).max() > 0.2
+
+
+def test_mic_source_can_be_unloaded_and_reloaded(audio_rig: AudioRig) -> None:
+    try:
+        audio_rig.unload_mic()
+        assert "\tmic\t" not in audio_rig.pactl("list", "short", "sources")
+    finally:
+        audio_rig.reload_mic()
+    assert "\tmic\t" in audio_rig.pactl("list", "short", "sources")
+    assert audio_rig.pactl("get-default-source").strip() == "mic"
