@@ -54,7 +54,12 @@ async def bare(n: int) -> float:
 
 def _processor(**kwargs: object) -> AdvancedAsyncProcessor:
     """Every feature on: monitoring, hooks on all three events."""
-    proc = AdvancedAsyncProcessor(queue_size=0, enable_monitoring=True, **kwargs)  # type: ignore[arg-type]
+    proc = AdvancedAsyncProcessor(
+        queue_size=0,
+        enable_monitoring=True,
+        keep_finished=200_000,  # the batch pattern waits for every result after submitting all
+        **kwargs,  # type: ignore[arg-type]
+    )
     counter = {"submitted": 0, "started": 0, "finished": 0}
 
     def submitted(task: ProcessingTask) -> None:

@@ -77,7 +77,7 @@ class Job:
 class TaskManager:
     """Jobs by id, the priority heap of ready jobs, dependency edges, and O(1) status counts."""
 
-    def __init__(self, keep_finished: int = 100_000) -> None:
+    def __init__(self, keep_finished: int = 10_000) -> None:
         self.jobs: dict[str, Job] = {}
         self.ready: list[int] = []  # heap of Job.key
         self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in the heap

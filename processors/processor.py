@@ -53,14 +53,15 @@ class AdvancedAsyncProcessor(Scheduler):
         permission_retries: int = 3,
         retry_policy: RetryPolicy | None = None,
         default_timeout: float | None = None,
-        keep_finished: int = 100_000,
+        keep_finished: int = 10_000,
         mp_start_method: str = "forkserver",
         max_memory_intensive: int = 1,
     ) -> None:
         """``queue_size``: max pending tasks (0 = unbounded); ``on_queue_full``: what
         ``submit_task`` does then. ``concurrency_limits``: task type -> max running at once.
         ``rate_limit``: (starts, per seconds). ``default_timeout``: for tasks without one.
-        ``keep_finished``: results remembered for ``get_task_result`` (oldest forgotten).
+        ``keep_finished``: finished results kept for ``wait_for_task``/``get_task_result``; older
+        ones are forgotten, so a long-running daemon does not keep every result (audio!) alive.
         ``max_memory_intensive``: how many ``memory_intensive`` tasks may run at once.
         ``mp_start_method``: process-pool start method; with the default (forkserver) a script
         that submits ``cpu_intensive`` tasks needs the usual ``if __name__ == "__main__":``."""

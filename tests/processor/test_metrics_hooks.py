@@ -118,3 +118,19 @@ async def test_task_to_dict_is_json_friendly() -> None:
     data = json.loads(json.dumps(task.to_dict()))
     assert data["payload"] == {"audio_data": "<10 bytes>", "fn": "<callable print>", "n": 1}
     assert data["priority_name"] == "NORMAL" and data["tags"] == ["debug"]
+
+
+async def test_old_finished_results_are_forgotten() -> None:
+    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=0, keep_finished=3)
+
+    async def work(task: ProcessingTask) -> int:
+        return 1
+
+    proc.register_processor("work", work)
+    await proc.start()
+    ids = [await proc.submit_task(create_task("work", {})) for _ in range(5)]
+    await proc.wait_for_task(ids[-1])
+    assert await proc.get_task_result(ids[0]) is None  # forgotten: memory stays bounded
+    assert (await proc.get_task_result(ids[-1])) is not None
+    assert proc.status_counts()["completed"] == 5  # counts stay cumulative
+    await proc.shutdown()
