@@ -200,6 +200,8 @@ class Responder:
     ) -> str | None:
         """Stream the reply into ``turn``; return None on success or the offline reason."""
         assert self._client is not None
+        if not self._client.ready:
+            await self.load()  # first use: the slow SDK import happens off the event loop
         history = payload.get("history")
         system = build_system_prompt(self.child_age, emotion, concerns)
         messages = build_messages(

@@ -126,6 +126,11 @@ class ClaudeClient:
             )
         return self._client
 
+    @property
+    def ready(self) -> bool:
+        """Whether the SDK is imported and the client built (``preload`` done)."""
+        return self._client is not None
+
     def preload(self) -> None:
         """Import the SDK and build the client now (off the event loop: the import is slow)."""
         self._sdk()
