@@ -31,12 +31,19 @@ PluginTarget = Annotated[str, AfterValidator(_target)]
 class StageTimeoutsConfig(Section):
     """Seconds each built-in step may run before it times out (and its dependents are cancelled)."""
 
-    transcription: float = Field(default=30.0, gt=0, le=600)
-    emotion: float = Field(default=10.0, gt=0, le=600)
-    reply: float = Field(default=30.0, gt=0, le=600)
-    speech: float = Field(default=120.0, gt=0, le=3600)
-    alerts: float = Field(default=30.0, gt=0, le=600)
-    history: float = Field(default=10.0, gt=0, le=600)
+    transcription: float = Field(default=30.0, gt=0, le=600, description="speech to text")
+    emotion: float = Field(default=10.0, gt=0, le=600, description="each emotion analysis")
+    reply: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="the AI reply (llm.timeout_s bounds the API call inside it)",
+    )
+    speech: float = Field(default=120.0, gt=0, le=3600, description="speaking the reply")
+    alerts: float = Field(
+        default=30.0, gt=0, le=600, description="evaluating and sending parent alerts"
+    )
+    history: float = Field(default=10.0, gt=0, le=600, description="the final history write")
 
     def to_stage_timeouts(self) -> StageTimeouts:
         from daemon.interaction_graph import StageTimeouts

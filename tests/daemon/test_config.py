@@ -264,3 +264,11 @@ def test_config_is_immutable() -> None:
     config = TeddyConfig()
     with pytest.raises(ValueError, match="frozen"):
         config.health.port = 1  # type: ignore[misc]
+
+
+def test_reference_page_lists_every_key() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text()
+    keys = [p for p in _field_paths(TeddyConfig) if "." in p]
+    missing = [p for p in keys if f"`{p.split('.')[-1]}`" not in text and f"{p}]" not in text]
+    missing += [f"[{s}]" for s in TeddyConfig.model_fields if f"[{s}]`" not in text]
+    assert missing == []
