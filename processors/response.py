@@ -200,8 +200,6 @@ class Responder:
     ) -> str | None:
         """Stream the reply into ``turn``; return None on success or the offline reason."""
         assert self._client is not None
-        if not self._client.ready:
-            await self.load()  # first use: the slow SDK import happens off the event loop
         history = payload.get("history")
         system = build_system_prompt(self.child_age, emotion, concerns)
         messages = build_messages(
@@ -209,6 +207,8 @@ class Responder:
         )
         splitter = SentenceSplitter()
         try:
+            if not self._client.ready:
+                await self.load()  # first use: the slow SDK import happens off the event loop
             async with asyncio.timeout(self.timeout_s):
                 async for delta in self._client.stream_text(system, messages):
                     turn.mark_first_token()
