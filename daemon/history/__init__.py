@@ -13,17 +13,20 @@ from daemon.history.db import (
 )
 from daemon.history.sink import HistoryWriter, PipelineHistory
 from daemon.history.store import PROGRESS, STATUSES, TERMINAL, HistoryStore, utc_iso
+from daemon.history.upkeep import ConversationContext, purge_periodically
 
 __all__ = [
     "PROGRESS",
     "SCHEMA_VERSION",
     "STATUSES",
     "TERMINAL",
+    "ConversationContext",
     "HistoryDbError",
     "HistoryStore",
     "HistoryWriter",
     "PipelineHistory",
     "default_history_path",
+    "purge_periodically",
     "resolve_history_path",
     "utc_iso",
 ]

@@ -232,22 +232,27 @@ class HistoryStore:
             rows = await cur.fetchall()
         return [interaction_row(r) for r in reversed(list(rows))]
 
+    async def recent_exchanges(self, limit: int, since: dt.datetime | None = None) -> Rows:
+        """The last ``limit`` interactions since ``since`` that have both a transcript and a
+        reply, oldest first (``started_at``, ``transcript``, ``reply``)."""
+        async with self._conn.execute(
+            "SELECT started_at, transcript, reply FROM interactions WHERE started_at >= ? "
+            "AND transcript IS NOT NULL AND transcript != '' AND reply IS NOT NULL "
+            "AND reply != '' ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (utc_iso(since) if since else "", max(0, limit)),
+        ) as cur:
+            rows = [dict(r) for r in await cur.fetchall()]
+        return rows[::-1]
+
     async def recent_turns(self, limit: int = 6, since: dt.datetime | None = None) -> Turns:
         """The last ``limit`` completed exchanges since ``since`` as chat messages, oldest first:
         ``[{"role": "user", "content": transcript}, {"role": "assistant", "content": reply}]``."""
         if limit <= 0:
             return []
-        async with self._conn.execute(
-            "SELECT transcript, reply FROM interactions WHERE started_at >= ? "
-            "AND transcript IS NOT NULL AND transcript != '' AND reply IS NOT NULL "
-            "AND reply != '' ORDER BY started_at DESC, rowid DESC LIMIT ?",
-            (utc_iso(since) if since else "", limit),
-        ) as cur:
-            rows = list(await cur.fetchall())
         turns: Turns = []
-        for transcript, reply in reversed(rows):
-            turns.append({"role": "user", "content": str(transcript)})
-            turns.append({"role": "assistant", "content": str(reply)})
+        for row in await self.recent_exchanges(limit, since):
+            turns.append({"role": "user", "content": str(row["transcript"])})
+            turns.append({"role": "assistant", "content": str(row["reply"])})
         return turns
 
     async def unfinished(self) -> Rows:
