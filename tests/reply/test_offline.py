@@ -50,3 +50,12 @@ def test_lines_vary_between_turns() -> None:
     responder = OfflineResponder(random.Random(1))
     lines = [responder.reply("hello") for _ in range(6)]
     assert all(a != b for a, b in itertools.pairwise(lines))
+
+
+def test_every_offline_line_passes_the_safety_filter() -> None:
+    from processors.llm.offline import _LINES, INTERRUPTED_LINE
+    from processors.safety import SafetyFilter
+
+    safety = SafetyFilter()
+    for line in [INTERRUPTED_LINE, *(line for lines in _LINES.values() for line in lines)]:
+        assert safety.check(line) == [], line

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from processors.llm.sentences import SentenceSplitter, split_sentences
 
@@ -42,3 +44,16 @@ def test_a_sentence_is_released_only_once_the_next_one_starts() -> None:
     assert splitter.feed("How") == ["Hello there!"]
     assert splitter.pending == "How"
     assert splitter.flush() == ["How"]
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab .!?\"'\n3Mr")), max_size=60),
+    cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=8),
+)
+def test_any_chunking_gives_the_same_sentences(text: str, cuts: list[int]) -> None:
+    points = sorted({min(c, len(text)) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    splitter = SentenceSplitter()
+    streamed = [s for piece in pieces for s in splitter.feed(piece)] + splitter.flush()
+    assert streamed == split_sentences(text)
+    assert " ".join(streamed).split() == text.split()  # nothing lost, nothing invented
