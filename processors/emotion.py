@@ -68,11 +68,10 @@ class EmotionAnalyzer:
         self._load_lock = threading.Lock()
 
     def load_sync(self) -> None:
-        """Load the text model and warm the audio path (scipy.signal costs ~1 s on first import)."""
+        """Load the text model and warm the audio path (scipy.fft's first import)."""
         with self._load_lock:
             if not self._loaded:
-                import scipy.fft
-                import scipy.signal  # noqa: F401
+                import scipy.fft  # noqa: F401
 
                 self.text_backend.load()
                 self._loaded = True

@@ -138,11 +138,26 @@ def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 
 def _syllable_nuclei(energy_db: FloatArray, voiced: npt.NDArray[np.bool_]) -> int:
-    from scipy.signal import find_peaks
+    """Count voiced energy peaks standing >= 3 dB above the dips around them (100 ms apart).
 
+    A small numpy peak picker: scipy.signal.find_peaks would do, but importing scipy.signal
+    costs a second or two, more than everything else here together.
+    """
     smooth = np.convolve(energy_db, np.ones(5) / 5.0, mode="same")
-    peaks, _ = find_peaks(smooth, prominence=3.0, distance=10)
-    return int(np.count_nonzero(voiced[peaks])) if peaks.size else 0
+    if smooth.size < 3:
+        return 0
+    inner = smooth[1:-1]
+    candidates = np.flatnonzero((inner > smooth[:-2]) & (inner >= smooth[2:])) + 1
+    reach = 15  # frames each side in which the surrounding dips are looked for
+    kept: list[int] = []
+    for i in candidates[np.argsort(-smooth[candidates], kind="stable")]:
+        if any(abs(i - k) < 10 for k in kept):  # tallest first, at least 100 ms apart
+            continue
+        left = smooth[max(0, i - reach) : i + 1].min()
+        right = smooth[i : i + reach + 1].min()
+        if smooth[i] - max(left, right) >= 3.0:
+            kept.append(int(i))
+    return sum(1 for i in kept if voiced[i])
 
 
 def extract_cues(audio: npt.NDArray[np.float32], sample_rate: int = TARGET_RATE) -> AcousticCues:
