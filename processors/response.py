@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "claude-haiku-4-5"
 OFFLINE_MODEL = "offline"
+#: the child's words beyond this are cut (a run-away transcript must not become a huge request)
+MAX_INPUT_CHARS = 2000
 _TERMINATORS = ".!?\u2026"
 _CLOSERS = "\"')]\u201d\u2019"
 
@@ -53,10 +55,10 @@ def _child_text(task: Any) -> str:
     for key in ("text", "prompt"):
         value = payload.get(key)
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            return value.strip()[:MAX_INPUT_CHARS]
     found = _dependency(task, "audio_transcription")
     if isinstance(found, Mapping) and isinstance(found.get("text"), str):
-        return str(found["text"]).strip()
+        return str(found["text"]).strip()[:MAX_INPUT_CHARS]
     return ""
 
 

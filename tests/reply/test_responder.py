@@ -253,3 +253,8 @@ def test_health_reports_state_and_model() -> None:
         "model": "claude-haiku-4-5",
         "last_error": None,
     }
+
+
+async def test_very_long_input_is_cut(messages_api: FakeMessagesAPI) -> None:
+    await _responder(messages_api)(reply_task("blah " * 5000))
+    assert len(messages_api.requests[-1].json["messages"][-1]["content"]) <= 2000
