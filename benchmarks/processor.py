@@ -6,8 +6,9 @@ Targets (issue 2), with metrics, timeouts and hooks enabled:
   100k chain                          <= 12x the 10k chain time
   HIGH task start latency, p99        <= 1 ms with 10k BATCH tasks queued
 
-Each measurement is repeated and the best run kept: the machine is shared, so the minimum is the
-least noisy estimate of what the code costs.
+Each measurement is repeated and the best run kept, and throughput is measured in CPU time of this
+process (everything here is single-threaded and CPU-bound): on a shared machine, wall-clock time
+mostly measures the neighbours. Start latency is wall-clock.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from processors import (
 )
 
 REPEAT = 3
+clock = time.process_time
 
 
 async def _noop_coro() -> None:
@@ -46,10 +48,10 @@ async def _yield_once(task: ProcessingTask) -> None:
 
 
 async def bare(n: int) -> float:
-    start = time.perf_counter()
+    start = clock()
     tasks = [asyncio.create_task(_noop_coro()) for _ in range(n)]
     await asyncio.wait(tasks)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def _processor(**kwargs: object) -> AdvancedAsyncProcessor:
@@ -81,11 +83,11 @@ def _processor(**kwargs: object) -> AdvancedAsyncProcessor:
 async def independent(n: int) -> float:
     proc = _processor()
     await proc.start()
-    start = time.perf_counter()
+    start = clock()
     ids = [await proc.submit_task(create_task("noop", {}, timeout=30.0)) for _ in range(n)]
     for task_id in ids:  # the guide's batch pattern
         await proc.wait_for_task(task_id)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     await proc.shutdown()
     return elapsed
 
@@ -93,14 +95,14 @@ async def independent(n: int) -> float:
 async def chain(n: int) -> float:
     proc = _processor()
     await proc.start()
-    start = time.perf_counter()
+    start = clock()
     previous: list[str] = []
     for _ in range(n):
         previous = [
             await proc.submit_task(create_task("noop", {}, timeout=30.0, depends_on=previous))
         ]
     result = await proc.wait_for_task(previous[0])
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     assert result.status.value == "completed"
     await proc.shutdown()
     return elapsed
@@ -109,7 +111,7 @@ async def chain(n: int) -> float:
 async def fan(n: int) -> float:
     proc = _processor()
     await proc.start()
-    start = time.perf_counter()
+    start = clock()
     root = await proc.submit_task(create_task("noop", {}, timeout=30.0))
     children = [
         await proc.submit_task(create_task("noop", {}, timeout=30.0, depends_on=[root]))
@@ -117,7 +119,7 @@ async def fan(n: int) -> float:
     ]
     sink = await proc.submit_task(create_task("noop", {}, timeout=30.0, depends_on=children))
     result = await proc.wait_for_task(sink)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     assert result.status.value == "completed"
     await proc.shutdown()
     return elapsed
