@@ -73,8 +73,8 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.update(flatten(value, path + "."))
+        if isinstance(value, Mapping):
+            out.update(flatten(value, path + "."))  # an empty table adds no key
         else:
             out[path] = value
     return out

@@ -69,3 +69,8 @@ def test_reload_from_file_and_bad_file_keeps_running_config(tmp_path: Path) -> N
     path.write_text("[child]\nage = 70\n")
     with pytest.raises(ConfigError, match=r"child\.age = 70"):
         reload_config(plan.config, path, env={}, search=())
+
+
+def test_first_entry_of_an_empty_table(tmp_path: Path) -> None:
+    plan = plan_reload(TeddyConfig(), _cfg(tmp_path, '[plugins]\nwc = "m:f"\n'))
+    assert plan.restart == ("plugins.wc",) and plan.live == ()
