@@ -2,11 +2,12 @@
 baselines (VADER alone, the wordllama prototypes alone, the issue's first hybrid), all measured in
 this run; plus the cost of the acoustic cues.
 
-By default every labelled set in tests/data is scored. Be clear about what each one means:
-emotion_dev, emotion_eval, emotion_holdout2 and emotion_holdout3 were looked at while the rules,
-prototypes and weights were built (their scores are optimistic); emotion_holdout4 was written
-before the last round of changes and only consulted for one setting (the neutral gate): the
-closest thing here to an honest estimate for new phrasing.
+By default every labelled set in tests/data is scored. Be clear about what each one means: all
+of them were looked at while the rules, prototypes and weights were built, so every score here
+is optimistic. emotion_eval is the set the issue asks for (written first); each later
+emotion_holdoutN was written before a round of changes and scored first after it (first scores:
+holdout2 60 %, holdout3 57.5 %, holdout4 60 %, holdout5 78-84 %), so the gap between
+emotion_eval and the holdouts is the honest measure of over-fitting.
 
     .venv/bin/python benchmarks/emotion.py [--data FILE ...] [--json] [--misses]
 """
@@ -31,8 +32,14 @@ from processors.emotion_labels import EMOTIONS
 from processors.emotion_text import HybridTextEmotion
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ("emotion_eval", "emotion_holdout4", "emotion_holdout3", "emotion_holdout2", "emotion_dev")
-UNTUNED = {"emotion_holdout4"}
+SETS = (
+    "emotion_eval",
+    "emotion_holdout5",
+    "emotion_holdout4",
+    "emotion_holdout3",
+    "emotion_holdout2",
+    "emotion_dev",
+)
 OURS = "teddy (vader+prototypes+rules)"
 Classifier = Callable[[str], str]
 
@@ -111,8 +118,7 @@ def print_table(
     path: Path, rows: list[tuple[str, str]], results: dict[str, dict[str, object]]
 ) -> None:
     classes = [e for e in EMOTIONS if any(g == e for _, g in rows)]
-    role = "barely tuned on" if path.stem in UNTUNED else "seen while tuning"
-    print(f"\n{path.name} ({role}): {len(rows)} utterances, {len(classes)} classes")
+    print(f"\n{path.name}: {len(rows)} utterances, {len(classes)} classes")
     print(
         f"{'classifier':32} {'acc':>6} {'ms/utt':>7}  " + " ".join(f"{e[:5]:>5}" for e in classes)
     )
