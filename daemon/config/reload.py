@@ -31,7 +31,6 @@ LIVE_KEYS: tuple[str, ...] = (
     "stt.logprob_threshold",
     "stt.compression_ratio_threshold",
     "stt.min_speech_ratio",
-    "emotion.neutral_band",
     "health.max_queue_depth",
     "health.min_success_rate",
     "health.loop_lag_degraded_s",

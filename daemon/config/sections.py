@@ -115,14 +115,17 @@ class SttConfig(Section):
 
 
 class EmotionConfig(Section):
-    audio_cues: bool = Field(
-        default=True, description="analyse pitch/energy/rate besides the words"
-    )
     prototypes_path: OptPath = Field(
         default=None, description="JSON of example phrases per emotion ('' = the packaged set)"
     )
     neutral_band: float = Field(
         default=0.05, ge=0, le=1, description="sentiment closer to 0 than this counts as neutral"
+    )
+    baseline_horizon: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="utterances in the child's running voice baseline (pitch, energy, rate)",
     )
 
 
