@@ -165,9 +165,12 @@ class TtsConfig(Section):
         default="hibari", description="voice engine"
     )
     fallback: bool = Field(
-        default=True, description="fall back to espeak-ng if the engine cannot load"
+        default=True, description="try the other engines if this one cannot load"
     )
-    voice: OptStr = Field(default=None, description="voice name ('' = the engine's bundled voice)")
+    voice: OptStr = Field(
+        default=None,
+        description="hibari/espeak-ng voice name, Piper .onnx path ('' = the bundled voice)",
+    )
     rate: float = Field(
         default=0.85,
         ge=0.5,
@@ -176,9 +179,6 @@ class TtsConfig(Section):
     )
     target_dbfs: float = Field(
         default=-20.0, ge=-60, le=0, description="loudness of spoken replies"
-    )
-    piper_model: OptPath = Field(
-        default=None, description="Piper .onnx voice ('' = the packaged voice)"
     )
 
 
