@@ -53,7 +53,7 @@ class Job:
     def __init__(self, task: ProcessingTask, seq: int, now: float) -> None:
         self.task: ProcessingTask | None = task
         self.id = task.id
-        self.type_key = type_name(task.task_type)
+        self.type_key = str(task.task_type)  # == type_name(), without the call
         self.seq = seq
         # heap key: priority first, then submission order; a plain int keeps the heap cheap
         self.key = (task.priority << 48) | seq
@@ -82,8 +82,8 @@ class TaskManager:
         self.ready: list[int] = []  # heap of Job.key
         self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in the heap
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
-        self._finished_order: deque[str] = deque()
-        self._keep_finished = keep_finished
+        self.finished_order: deque[str] = deque()
+        self.keep_finished = keep_finished
 
     # -- validation -------------------------------------------------------------------------
 
@@ -216,12 +216,11 @@ class TaskManager:
         self.jobs[job.id] = job
         self.counts[PENDING] += 1
 
-    def forget_old(self, job: Job) -> None:
-        """Remember ``job`` as finished; forget the oldest beyond ``keep_finished``."""
-        order = self._finished_order
-        order.append(job.id)
-        while len(order) > self._keep_finished:
-            # status counts stay cumulative: forgetting a result does not un-process its task
+    def forget_old(self) -> None:
+        """Forget the oldest finished jobs beyond ``keep_finished`` (``finished_order`` holds the
+        finished ids, oldest first). Status counts stay cumulative."""
+        order = self.finished_order
+        while len(order) > self.keep_finished:
             self.jobs.pop(order.popleft(), None)
 
     def unqueue(self, job: Job) -> None:

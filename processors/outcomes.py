@@ -200,7 +200,10 @@ class Outcomes:
         job.worker = None
         if self.hooks.finished:
             self.hooks.fire(self.hooks.finished, task, result)
-        tm.forget_old(job)
+        order = tm.finished_order  # inlined TaskManager.forget_old: this runs once per task
+        order.append(job.id)
+        if len(order) > tm.keep_finished:
+            tm.forget_old()
         if job.dependents:
             if status is COMPLETED:
                 released = tm.release(job, value)

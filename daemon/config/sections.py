@@ -206,7 +206,7 @@ class HealthConfig(Section):
     host: str = Field(default="127.0.0.1", min_length=1, description="bind address")
     port: int = Field(default=8765, ge=0, le=65535, description="TCP port (0 = any free port)")
     token: OptStr = Field(default=None, description="Bearer token; required off loopback")
-    max_queue_depth: int = Field(default=1000, ge=1, description="more queued tasks = unhealthy")
+    max_queue_depth: int = Field(default=1000, ge=1, description="more queued tasks = degraded")
     min_success_rate: float = Field(
         default=95.0, ge=0, le=100, description="lower task success rate (%) = degraded"
     )
