@@ -73,14 +73,13 @@ class HistoryDbError(RuntimeError):
 
 
 def default_history_path(env: Mapping[str, str] | None = None) -> Path:
-    """``$STATE_DIRECTORY/history.sqlite3`` (systemd StateDirectory=), else the XDG state dir."""
+    """``$STATE_DIRECTORY/history.sqlite3`` (systemd StateDirectory=), else
+    ``~/.local/state/teddy/history.sqlite3``."""
     env = os.environ if env is None else env
     state = env.get("STATE_DIRECTORY", "")
     if state:
         return Path(state.split(":")[0]) / FILE_NAME
-    xdg = env.get("XDG_STATE_HOME", "")
-    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
-    return base / "teddy" / FILE_NAME
+    return Path.home() / ".local" / "state" / "teddy" / FILE_NAME
 
 
 def resolve_history_path(configured: Path | None, env: Mapping[str, str] | None = None) -> Path:

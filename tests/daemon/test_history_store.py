@@ -219,8 +219,5 @@ def test_path_resolution(tmp_path: Path) -> None:
     assert default_history_path({"STATE_DIRECTORY": "/var/lib/teddy:/x"}) == Path(
         "/var/lib/teddy/history.sqlite3"
     )
-    assert default_history_path({"XDG_STATE_HOME": str(tmp_path)}) == (
-        tmp_path / "teddy" / "history.sqlite3"
-    )
     assert default_history_path({}) == Path.home() / ".local/state/teddy/history.sqlite3"
     assert resolve_history_path(tmp_path / "x.db", {}) == tmp_path / "x.db"
