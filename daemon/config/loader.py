@@ -9,6 +9,7 @@ environment variables override single keys (deeper keys: more ``__``), their val
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from daemon.config.model import TeddyConfig
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TEDDY_"
 ENV_CONFIG = "TEDDY_CONFIG"
@@ -131,7 +134,33 @@ def load_config_with_source(
     if origins:
         source += " + " + ", ".join(sorted(origins.values()))
     data = _seed_tables(data, origins)
-    return validate_config(merge(data, overrides), source, origins), source
+    config = validate_config(merge(data, overrides), source, origins)
+    if file is not None:
+        _warn_if_secrets_readable(file, config)
+    return config, source
+
+
+def _warn_if_secrets_readable(path: Path, config: TeddyConfig) -> None:
+    """A token or webhook secret in a file anyone can read is worth a warning, not a refusal."""
+    secrets = [
+        key
+        for key, value in (
+            ("health.token", config.health.token),
+            ("alerts.webhook_secret", config.alerts.webhook_secret),
+        )
+        if value
+    ]
+    try:
+        readable = bool(path.stat().st_mode & 0o004)
+    except OSError:
+        return
+    if secrets and readable:
+        log.warning(
+            "config %s is readable by every user but holds %s; chmod 640 it (or use "
+            "environment overrides / *_file settings for secrets)",
+            path,
+            " and ".join(secrets),
+        )
 
 
 def _seed_tables(data: dict[str, Any], origins: Mapping[tuple[str, ...], str]) -> dict[str, Any]:

@@ -272,3 +272,17 @@ def test_reference_page_lists_every_key() -> None:
     missing = [p for p in keys if f"`{p.split('.')[-1]}`" not in text and f"{p}]" not in text]
     missing += [f"[{s}]" for s in TeddyConfig.model_fields if f"[{s}]`" not in text]
     assert missing == []
+
+
+def test_world_readable_secret_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "teddy.toml"
+    path.write_text('[health]\ntoken = "s3cret"\n')
+    path.chmod(0o644)
+    load_config(path, env={}, search=())
+    assert "readable by every user but holds health.token" in caplog.text
+    caplog.clear()
+    path.chmod(0o600)
+    load_config(path, env={}, search=())
+    assert caplog.text == ""
