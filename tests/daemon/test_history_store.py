@@ -221,3 +221,10 @@ def test_path_resolution(tmp_path: Path) -> None:
     )
     assert default_history_path({}) == Path.home() / ".local/state/teddy/history.sqlite3"
     assert resolve_history_path(tmp_path / "x.db", {}) == tmp_path / "x.db"
+
+
+async def test_a_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryDbError, match=r"h\.sqlite3: file is not a database"):
+        await HistoryStore.open(path)
