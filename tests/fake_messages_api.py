@@ -153,10 +153,7 @@ class FakeMessagesAPI:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self._host, self._port = host, sockets[0].getsockname()[1]
+        self._host, self._port = host, int(self._runner.addresses[0][1])
         return self
 
     async def stop(self) -> None:
