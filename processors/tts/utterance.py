@@ -74,5 +74,5 @@ class Utterance:
             "sentences": len(self.spoken),
             "synth_s": round(self.synth_s, 4),
             "streamed": self.streamed,
-            "errors": list(self.errors),
+            "errors": [*self.errors, *([str(self.fatal)] if self.fatal is not None else [])],
         }
