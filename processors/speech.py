@@ -89,13 +89,17 @@ class Speaker:
         utterance.sentences.put_nowait(sentence)
 
     async def close(self, interaction_id: str, error: BaseException | None = None) -> None:
-        """The reply stream of ``interaction_id`` ended; what was queued still plays out."""
+        """The reply stream of ``interaction_id`` ended; what was queued still plays out, unless
+        the reply was cancelled (barge-in, shutdown): then the interaction is abandoned and its
+        speech stops too (its speech task, cancelled before it ran, cannot do it)."""
         utterance = self._utterances.get(interaction_id)
         if utterance is None:
             utterance = self._utterance(interaction_id, streamed=True)
         if error is not None and utterance.reply_error is None:
             utterance.reply_error = f"{type(error).__name__}: {error}"
         self._close(utterance)
+        if isinstance(error, asyncio.CancelledError):
+            await self.stop(interaction_id)
 
     # -- control -------------------------------------------------------------------------------
     async def stop(self, interaction_id: str) -> bool:

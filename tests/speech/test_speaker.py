@@ -134,6 +134,24 @@ async def test_cancelling_the_speech_task_stops_playback() -> None:
     assert out.played[-1].seconds < 1.0
 
 
+async def test_a_cancelled_reply_stops_its_streamed_speech() -> None:
+    started = asyncio.Event()
+    speaker, out = make(
+        ToneVoice(seconds_per_char=0.2), on_speaking=lambda on: started.set() if on else None
+    )
+    await speaker.put("a", "A very long sentence.")
+    await asyncio.wait_for(started.wait(), 5)
+    await speaker.close("a", asyncio.CancelledError())
+    assert out.played[-1].interrupted and speaker.speaking is False
+
+
+async def test_a_failed_reply_still_says_what_was_streamed() -> None:
+    speaker, _ = make()
+    await speaker.put("a", "Half a reply.")
+    await speaker.close("a", RuntimeError("the API went away"))
+    assert (await speaker(speech_task("a")))["spoken"] == "Half a reply."
+
+
 async def test_stop_of_a_waiting_interaction_keeps_it_silent() -> None:
     started = asyncio.Event()
     speaker, out = make(
