@@ -38,8 +38,19 @@ DEFAULT_KEYWORDS = (
     "run away",
     "help me",
 )
-# Unsafe input in these categories is urgent; the rest (e.g. asking about matches) is a warning.
-URGENT_CATEGORIES = frozenset({"self_harm", "sexual", "abuse", "violence", "strangers"})
+# Unsafe input in these categories (names from processors/safety/rules.toml) is urgent; the rest
+# (e.g. asking where the matches are) is a warning.
+URGENT_CATEGORIES = frozenset(
+    {"abuse_disclosure", "danger_disclosure", "self_harm", "sexual", "strangers", "violence"}
+)
+_TOPICS = {
+    "abuse_disclosure": "being hurt by someone",
+    "danger_disclosure": "being in danger",
+    "self_harm": "hurting themselves",
+    "sexual": "sexual things",
+    "secrets": "keeping secrets",
+    "personal_info": "sharing personal details",
+}
 _EMOTION_WORDS = {"fear": "afraid", "sadness": "sad", "anger": "angry"}
 _SNIPPET = 160
 
@@ -159,7 +170,7 @@ class AlertRules:
                 continue
             fired.add(category)
             severity = "urgent" if category in URGENT_CATEGORIES else "warning"
-            topic = category.replace("_", " ")
+            topic = _TOPICS.get(category, category.replace("_", " "))
             alerts.append(
                 Alert(
                     f"input_safety:{category}",

@@ -55,7 +55,7 @@ CALM = {"primary": "joy", "scores": {"joy": 0.8, "fear": 0.05}}
 HURT = {
     "reply": "I'm so glad you told me. Let's find a grown-up you trust.",
     "input_safety_hits": [
-        {"rule": "hurt_by_person", "category": "abuse", "text": "someone hurt me"}
+        {"rule": "hurt_by_person", "category": "abuse_disclosure", "text": "someone hurt me"}
     ],
 }
 
@@ -80,7 +80,7 @@ async def test_unsafe_child_input_from_the_reply_stage_alerts_urgently() -> None
         stage = NotificationStage(alerts=AlertStage.from_config(config(rx.url, keywords=[])))
         result = await run_interaction(stage, "someone hurt me", CALM, HURT)
     [alert] = result.result["alerts"]
-    assert (alert["rule"], alert["severity"]) == ("input_safety:abuse", "urgent")
+    assert (alert["rule"], alert["severity"]) == ("input_safety:abuse_disclosure", "urgent")
     assert len(rx.requests) == 1
 
 
@@ -163,3 +163,12 @@ def _task(text: str, emotion: dict[str, Any], kind: str = "alert") -> Any:
     task.payload["emotion"] = emotion
     task.payload["interaction_id"] = "i9"
     return task
+
+
+def test_the_daemon_config_section_builds_the_stage() -> None:
+    from daemon.config.alerts import AlertsConfig
+
+    section = AlertsConfig(webhook_url="http://127.0.0.1:9/hook", webhook_secret="k")
+    stage = AlertStage.from_config(section.model_dump())
+    assert [c.name for c in stage.channels] == ["webhook", "desktop"]
+    assert stage.rules.safety_categories and "self_harm" in stage.rules.safety_categories
