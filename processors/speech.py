@@ -55,7 +55,8 @@ class Speaker:
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
-        self._turn: asyncio.Lock | None = None  # created on the loop that first uses it
+        self._turn = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the state belongs to
         self.speaking = False
 
     # -- loading and status --------------------------------------------------------------------
@@ -163,6 +164,10 @@ class Speaker:
 
     # -- internals -----------------------------------------------------------------------------
     def _utterance(self, interaction_id: str, streamed: bool) -> Utterance:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # reused under a new loop (asyncio.run per `teddy chat`)
+            self._loop, self._turn = loop, asyncio.Lock()
+            self._utterances.clear()
         utterance = self._utterances.get(interaction_id)
         if utterance is not None and not utterance.closed:
             return utterance
@@ -195,8 +200,6 @@ class Speaker:
     async def _run(self, utterance: Utterance) -> None:
         producer = asyncio.create_task(self._synthesize(utterance))
         try:
-            if self._turn is None:
-                self._turn = asyncio.Lock()
             async with self._turn:  # one interaction speaks at a time
                 utterance.playing = True
                 await self._play(utterance)

@@ -224,3 +224,10 @@ async def test_sentence_no_backend_can_say_is_skipped_and_reported() -> None:
     assert result["spoken"] == "Hello." and "zebra" in result["errors"][0]
     with pytest.raises(TtsError):
         await speaker.speak("b", "Zebra zebra.")
+
+
+def test_a_speaker_can_be_reused_under_a_new_event_loop() -> None:
+    speaker, out = make()
+    for _ in range(2):  # as `teddy chat` would: one asyncio.run per utterance
+        asyncio.run(speaker.speak("a", "Hello."))
+    assert len(out.played) == 2
