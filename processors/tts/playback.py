@@ -32,6 +32,10 @@ def _sounddevice() -> Any:
         raise OutputUnavailable(
             f"PortAudio is not available ({exc}); install the Debian package libportaudio2"
         ) from exc
+    except ImportError as exc:
+        raise OutputUnavailable(
+            f"sounddevice is not installed ({exc}); pip install sounddevice"
+        ) from exc
     return sounddevice
 
 
