@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from processors.tts.base import OutputUnavailable, TtsError
 from processors.tts.chain import TtsChain
 from processors.tts.loudness import DEFAULT_TARGET_DBFS, normalize
-from processors.tts.playback import AudioOutput, PlaybackStream, PlayResult
+from processors.tts.playback import AudioOutput, Output, PlayResult, Stream
 from processors.tts.rate import CHILD_RATE, SpeakingRate
 from processors.tts.text import clean_for_speech, speakable_sentences
 from processors.tts.utterance import Clip, Utterance
@@ -48,10 +48,10 @@ class Speaker:
         target_dbfs: float = DEFAULT_TARGET_DBFS,
         on_speaking: Callable[[bool], None] | None = None,
         chain: TtsChain | None = None,
-        output: AudioOutput | None = None,
+        output: Output | None = None,
     ) -> None:
         self.chain = chain or TtsChain.from_config(backend, fallback, SpeakingRate(rate), voice)
-        self.output = output or AudioOutput(output_device)
+        self.output: Output = output or AudioOutput(output_device)
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
@@ -242,7 +242,7 @@ class Speaker:
 
     async def _play(self, utterance: Utterance) -> None:
         """Player: clips -> the output device, in order, until the end or a stop."""
-        stream: PlaybackStream | None = None
+        stream: Stream | None = None
         try:
             while not utterance.stop.is_set():
                 clip = await utterance.clips.get()

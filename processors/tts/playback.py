@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,6 +92,32 @@ class PlayResult:
     interrupted: bool
     first_audio_at: float | None  # monotonic time the first block was handed to the device
     stop_latency_s: float | None = None  # stop request -> stream aborted
+
+
+class Stream(Protocol):
+    """What the Speaker needs of an open output stream (``PlaybackStream`` is the real one)."""
+
+    def play(
+        self,
+        audio: Float32Array,
+        source_rate: int,
+        stop: threading.Event,
+        stop_requested_at: list[float] | None = None,
+    ) -> PlayResult: ...
+
+    def finish(
+        self, stop: threading.Event, stop_requested_at: list[float] | None = None
+    ) -> bool: ...
+
+    def close(self, drain: bool = False) -> None: ...
+
+
+class Output(Protocol):
+    """Where speech goes (``AudioOutput`` is the real one)."""
+
+    def open(self, sample_rate: int) -> Stream: ...
+
+    def describe(self) -> str: ...
 
 
 class PlaybackStream:

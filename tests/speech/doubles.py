@@ -67,7 +67,7 @@ class FakeStream:
         audio: Float32Array,
         source_rate: int,
         stop: threading.Event,
-        asked: list[float] | None = None,
+        stop_requested_at: list[float] | None = None,
     ) -> PlayResult:
         start = time.monotonic()
         duration = audio.size / source_rate
@@ -77,10 +77,12 @@ class FakeStream:
         self.output.played.append(Played(start, end, played, interrupted))
         if interrupted:
             self.aborted = True
-            return PlayResult(played, True, start, end - asked[0] if asked else None)
+            return PlayResult(
+                played, True, start, end - stop_requested_at[0] if stop_requested_at else None
+            )
         return PlayResult(played, False, start)
 
-    def finish(self, stop: threading.Event, asked: list[float] | None = None) -> bool:
+    def finish(self, stop: threading.Event, stop_requested_at: list[float] | None = None) -> bool:
         return stop.is_set()
 
     def close(self, drain: bool = False) -> None:

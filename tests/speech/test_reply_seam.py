@@ -15,7 +15,7 @@ from tests.speech.doubles import FakeOutput, ToneVoice
 
 async def test_offline_reply_streams_into_the_speaker_and_speech_waits_for_it() -> None:
     out = FakeOutput()
-    speaker = Speaker(chain=TtsChain([ToneVoice]), output=out)  # type: ignore[arg-type]
+    speaker = Speaker(chain=TtsChain([ToneVoice]), output=out)
     responder = Responder(api_key=None, sentence_sink=speaker)
     processor = await create_processor(max_workers=2)
     try:

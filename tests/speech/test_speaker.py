@@ -5,6 +5,7 @@ the real device path is covered by test_rig_speech.py."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import pytest
@@ -20,8 +21,12 @@ def make(
     *voices: ToneVoice, output: FakeOutput | None = None, **kw: Any
 ) -> tuple[Speaker, FakeOutput]:
     out = output or FakeOutput()
-    chain = TtsChain([lambda v=v: v for v in (voices or (ToneVoice(),))])
-    return Speaker(chain=chain, output=out, **kw), out  # type: ignore[arg-type]
+    chain = TtsChain([functools.partial(_same, v) for v in (voices or (ToneVoice(),))])
+    return Speaker(chain=chain, output=out, **kw), out
+
+
+def _same(voice: ToneVoice) -> ToneVoice:
+    return voice
 
 
 def speech_task(interaction_id: str, reply: str | None = None, **payload: Any) -> ProcessingTask:
