@@ -236,3 +236,11 @@ def test_a_speaker_can_be_reused_under_a_new_event_loop() -> None:
     for _ in range(2):  # as `teddy chat` would: one asyncio.run per utterance
         asyncio.run(speaker.speak("a", "Hello."))
     assert len(out.played) == 2
+
+
+async def test_status_names_the_backend_failures_and_output() -> None:
+    speaker, _ = make(ToneVoice(name="hibari", fail_load=True), ToneVoice(name="espeak-ng"))
+    assert await speaker.load() == "espeak-ng"
+    status = speaker.status()
+    assert status["backend"] == "espeak-ng" and "hibari" in status["backend_failures"]
+    assert status["output_device"] == "0: fake" and status["speaking"] is False
