@@ -124,6 +124,7 @@ def main() -> int:
                         config = {**base, "backend": backend, "threads": threads, "beam": beam}
                         result = run_config(config)
                         result["clips"] = len(clips)
+                        print(condition, backend, threads, beam, result, file=sys.stderr)
                         runs.append((condition, backend, threads, beam, result))
             finally:
                 if spinner is not None:
@@ -133,17 +134,14 @@ def main() -> int:
     return 0
 
 
-def report(runs: list[tuple[str, str, int, int, dict[str, Any]]], n_clips: int) -> None:
-    print(
-        f"tiny.en (CT2 int8 for faster-whisper, exported fp32 for openai-whisper), {n_clips} clips"
-    )
-    header = f"{'condition':14} {'backend':15} {'thr':>3} {'beam':>4} {'WER':>6} {'RTF':>6}"
-    print(header + f" {'lat/3s':>7} {'load s':>6} {'peak MiB':>8}")
+def report(runs: list[tuple[str, str, int, int, dict[str, Any]]]) -> None:
+    print("tiny.en: CT2 int8 for faster-whisper, the same weights exported fp32 for openai-whisper")
+    header = f"{'condition':14} {'clips':>5} {'backend':15} {'thr':>3} {'beam':>4} {'WER':>6}"
+    print(header + f" {'RTF':>6} {'lat/3s':>7} {'load s':>6} {'peak MiB':>8}")
     for condition, backend, threads, beam, r in runs:
         print(
             f"{condition:14} {r['clips']:>5} {backend:15} {threads:>3} {beam:>4} {r['wer']:6.3f}"
-            f" {r['rtf']:6.3f}"
-            f" {r['rtf'] * 3:7.3f} {r['load_s']:6.2f} {r['peak_rss_mib']:8.0f}"
+            f" {r['rtf']:6.3f} {r['rtf'] * 3:7.3f} {r['load_s']:6.2f} {r['peak_rss_mib']:8.0f}"
         )
     print("\nratios (openai-whisper / faster-whisper; > 1 means faster-whisper is better):")
     for condition in dict.fromkeys(r[0] for r in runs):
