@@ -30,7 +30,7 @@ Float32Array = npt.NDArray[np.float32]
 
 SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
 REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
-TAIL_RATIO = 10 ** (-30 / 10)  # speech energy ends 30 dB below the utterance's loudest part
+TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
 ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
 
 
@@ -221,7 +221,7 @@ class Endpointer:
         return events
 
     def _refine_end(self, end: float) -> float:
-        """End of speech energy within the last few windows (≥ -30 dB re the utterance peak)."""
+        """End of speech energy within the last few windows (≥ -40 dB re the utterance peak)."""
         recent = self._utterance[-REFINE_WINDOWS:]
         powers = np.concatenate([_sub_power(w) for w in recent])
         loud = np.flatnonzero(powers >= max(self._peak_power * TAIL_RATIO, ABS_FLOOR_POWER))

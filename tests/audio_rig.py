@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,15 +305,25 @@ class AudioRig:
         self.stop_server()
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the test process dies (no orphan servers)."""
+def _load_prctl() -> Callable[..., int] | None:
+    # Resolved here, in the parent: a dlopen in a forked child of a threaded process can abort
+    # in ld.so ("Inconsistency detected by ld.so: dl-open.c").
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
     except Exception:
-        pass
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (no orphan servers)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:

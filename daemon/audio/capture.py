@@ -86,7 +86,7 @@ class MicrophoneSource:
             while not self._closed:
                 if self._stream is None:
                     try:
-                        await asyncio.to_thread(self._open)
+                        await self._loop.run_in_executor(devices.executor(), self._open)
                         backoff = self.retry_min_s
                     except Exception as exc:
                         self._degrade(_reason(exc))
@@ -200,7 +200,8 @@ class MicrophoneSource:
                 stream.close(ignore_errors=True)
 
         # A dead server can make PortAudio block while closing; never let that stall the loop.
-        worker = asyncio.ensure_future(asyncio.to_thread(close))
+        loop = asyncio.get_running_loop()
+        worker = loop.run_in_executor(devices.executor(), close)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(worker), 2.0)
 

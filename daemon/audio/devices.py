@@ -2,13 +2,15 @@
 
 PortAudio enumerates devices once, at initialisation; a device that appears later (hot-plug, a
 PulseAudio server started after us) is only seen after :func:`reinitialize`. Re-initialising is
-process-wide: it invalidates every open stream, so it is only done while no stream of ours is open.
+process-wide: it invalidates every open stream, so it is only done while no stream of ours is open,
+and always on :func:`executor`'s thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -19,6 +21,20 @@ PORTAUDIO_HINT = (
 )
 
 _lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def executor() -> ThreadPoolExecutor:
+    """The one thread that opens, closes and re-initialises PortAudio for capture.
+
+    PortAudio (and the ALSA plugins it dlopens) is not safe against a stream being closed in
+    one thread while another re-initialises the library: ld.so aborts the process.
+    """
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portaudio")
+        return _executor
 
 
 class AudioUnavailable(RuntimeError):
@@ -54,10 +70,9 @@ def load_sounddevice() -> ModuleType:
 def reinitialize() -> None:
     """Re-enumerate devices (hot-plug). Invalidates open streams: call with none open."""
     sd = load_sounddevice()
-    with _lock:
-        with contextlib.suppress(Exception):
-            sd._terminate()
-        sd._initialize()
+    with contextlib.suppress(Exception):
+        sd._terminate()
+    sd._initialize()
 
 
 def list_devices() -> list[Device]:

@@ -87,7 +87,10 @@ async def test_three_sentences_give_three_utterances_with_accurate_boundaries(
         true_start, true_end = origin + start, origin + end
         assert -0.150 <= true_start - utterance.started_at, (utterance.started_at, true_start)
         assert utterance.started_at - true_start <= 0.150
-        assert -0.05 <= utterance.ended_at - true_end <= 0.500, (utterance.ended_at, true_end)
+        assert -0.150 <= utterance.ended_at - true_end <= 0.500, (utterance.ended_at, true_end)
+        assert utterance.t - true_end <= 0.500  # the end is also *announced* within 500 ms
+        # Last word not clipped either: the audio runs past the true end.
+        assert utterance.audio_started_at + utterance.audio.size / RATE >= true_end
         # First word not clipped: the sentence's first 0.4 s is found whole inside the utterance
         # audio, preceded by at least 100 ms of pre-roll.
         first = round(start * RATE)
