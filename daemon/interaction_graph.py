@@ -2,10 +2,10 @@
 
     transcription (HIGH) ─┐
                           ├─> text emotion (HIGH) ─> reply (HIGH) ─┬─> speech (HIGH) ──┐
-    acoustic cues (HIGH) ─┘                                        └─> alerts (NORMAL) ┴─> history (LOW)
-
-Plug-in steps from ``[[pipeline.steps]]`` join by naming the steps they depend on. Building the graph
-is pure (no I/O), so its shape is unit-tested without models.
+    acoustic cues (HIGH) ─┘                                        └─> alerts (NORMAL) ┴─> history
+                                                                                           (LOW)
+Plug-in steps from ``[[pipeline.steps]]`` join by naming the steps they depend on. Building the
+graph is pure (no I/O), so its shape is unit-tested without models.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def build_graph(
     timeouts: StageTimeouts | None = None,
     speaker_id: str = "default",
 ) -> InteractionGraph:
-    """Build the graph from captured audio, or from typed ``text`` (``teddy chat``: no audio stages)."""
+    """The graph for captured audio, or for typed ``text`` (``teddy chat``: no audio stages)."""
     if (audio is None) == (text is None):
         raise ValueError("build_graph needs exactly one of audio or text")
     limits = timeouts or StageTimeouts()

@@ -1,4 +1,4 @@
-"""The interaction pipeline: one utterance in, one job graph on the processor, history and events out.
+"""The interaction pipeline: one utterance in; one job graph, history and events out.
 
 Interactions run one after another (a new utterance while the bear is still answering waits its
 turn), so the reply to utterance N+1 sees turn N in its context and only one interaction speaks at a
@@ -28,7 +28,13 @@ from daemon.interaction_graph import (
     StageTimeouts,
     build_graph,
 )
-from processors import AdvancedAsyncProcessor, ProcessingTask, TaskResult, TaskStatus
+from processors import (
+    AdvancedAsyncProcessor,
+    ProcessingTask,
+    TaskResult,
+    TaskStatus,
+    UtteranceRejected,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,13 @@ class HistorySink(Protocol):
     """What the pipeline needs from the history (the SQLite store implements it via an adapter)."""
 
     async def record_captured(
-        self, interaction_id: str, *, source: str, audio: Any | None, sample_rate: int
+        self,
+        interaction_id: str,
+        *,
+        source: str,
+        audio: Any | None,
+        sample_rate: int,
+        text: str | None = None,
     ) -> None: ...
 
     async def record_stage(
@@ -85,6 +97,7 @@ class _Live:
     steps: dict[str, str] = field(default_factory=dict)
     started: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    writes: list[asyncio.Future[None]] = field(default_factory=list)
 
 
 class Pipeline:
@@ -121,12 +134,19 @@ class Pipeline:
         if live is not None:
             live.started[task.id] = time.monotonic()
 
-    async def on_task_finished(self, task: ProcessingTask, result: TaskResult) -> None:
+    def on_task_finished(self, task: ProcessingTask, result: TaskResult) -> None:
+        """Sync hook: stamp the time now, record in order; ``_finish`` awaits the writes."""
         live = self._by_task.get(task.id)
         if live is None:
             return
-        step = live.steps[task.id]
         now = time.monotonic()
+        write = asyncio.ensure_future(self._record(live, task, result, now))
+        live.writes.append(write)
+
+    async def _record(
+        self, live: _Live, task: ProcessingTask, result: TaskResult, now: float
+    ) -> None:
+        step = live.steps[task.id]
         if result.execution_time is not None:
             live.timings[f"{step}_s"] = round(float(result.execution_time), 4)
         try:
@@ -194,10 +214,10 @@ class Pipeline:
     def pending(self) -> int:
         return self._queue.qsize() + len(self._live)
 
-    async def drain(self, timeout: float) -> bool:
+    async def drain(self, grace_s: float) -> bool:
         """Wait until queued and running interactions are done; False if the deadline passed."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(grace_s):
                 await self._queue.join()
         except TimeoutError:
             return False
@@ -240,6 +260,7 @@ class Pipeline:
             source="text" if text is not None else "microphone",
             audio=audio,
             sample_rate=sample_rate,
+            text=text,
         )
         await self._emit(EventKind.SPEECH_ENDED, live, live.t0)
         context = await self._context() if self._context is not None else {}
@@ -293,6 +314,9 @@ class Pipeline:
     async def _finish(
         self, live: _Live, outcome: InteractionOutcome, status: str, error: str | None
     ) -> None:
+        # Stage records (from the finished hook) land before the final status, never after it.
+        if live.writes:
+            await asyncio.gather(*live.writes, return_exceptions=True)
         await self._emit(EventKind.INTERACTION_DONE, live, time.monotonic(), status=status)
         outcome.status, outcome.error, outcome.timings = status, error, dict(live.timings)
         try:
@@ -311,7 +335,7 @@ def _status_of(results: Mapping[str, TaskResult]) -> tuple[str, str | None]:
         if res.status is TaskStatus.COMPLETED:
             continue
         error = res.error or res.status.value
-        if step == TRANSCRIPTION and res.status is TaskStatus.FAILED and "rejected" in error.lower():
+        if isinstance(res.exception, UtteranceRejected):
             return "rejected", error
         if res.status is TaskStatus.CANCELLED:
             continue  # a cascade: the root cause is reported by the step that failed

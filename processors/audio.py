@@ -48,7 +48,7 @@ def _array_to_float32(data: npt.NDArray[np.generic]) -> Float32Array:
     elif data.ndim != 1:
         raise BadAudio(f"audio must be 1-D (mono) or 2-D (frames, channels), got {data.ndim}-D")
     if np.issubdtype(data.dtype, np.integer):
-        info = np.iinfo(data.dtype)  # type: ignore[arg-type]
+        info = np.iinfo(data.dtype)  # type: ignore[type-var]
         scale = float(max(abs(info.min), info.max))
         return (data.astype(np.float32) / scale).astype(np.float32)
     if np.issubdtype(data.dtype, np.floating):

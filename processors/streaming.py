@@ -1,4 +1,4 @@
-"""The hand-over of reply sentences from the AI-response stage to speech, while the reply streams."""
+"""Hand-over of reply sentences from the AI-response stage to speech while the reply streams."""
 
 from __future__ import annotations
 

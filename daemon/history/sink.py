@@ -64,10 +64,20 @@ class PipelineHistory:
         self.store = store
 
     async def record_captured(
-        self, interaction_id: str, *, source: str, audio: Any | None, sample_rate: int
+        self,
+        interaction_id: str,
+        *,
+        source: str,
+        audio: Any | None,
+        sample_rate: int,
+        text: str | None = None,
     ) -> None:
         await self.store.record_captured(
-            interaction_id=interaction_id, source=source, audio=audio, sample_rate=sample_rate
+            interaction_id=interaction_id,
+            source=source,
+            audio=audio,
+            sample_rate=sample_rate,
+            transcript=text,
         )
 
     async def record_stage(self, interaction_id: str, step: str, task: Any, result: Any) -> None:

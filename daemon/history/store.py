@@ -86,8 +86,11 @@ class HistoryStore:
         audio: Any | None = None,
         sample_rate: int = 16_000,
         started_at: dt.datetime | None = None,
+        transcript: str | None = None,
     ) -> str:
         """Insert the interaction (status ``captured``) and commit; returns its id.
+
+        ``transcript`` is known up front only for typed utterances (``teddy chat``).
 
         Call this BEFORE submitting the job graph: a crash after it leaves a visible trace.
         The audio is kept only when the store was opened with ``store_audio=True``.
@@ -95,9 +98,16 @@ class HistoryStore:
         interaction_id = interaction_id or uuid.uuid4().hex
         blob = pcm16_bytes(audio) if self.store_audio and audio is not None else None
         await self._write(
-            "INSERT INTO interactions (id, started_at, status, source, audio, sample_rate) "
-            "VALUES (?, ?, 'captured', ?, ?, ?)",
-            (interaction_id, utc_iso(started_at), source, blob, sample_rate if blob else None),
+            "INSERT INTO interactions (id, started_at, status, source, audio, sample_rate, "
+            "transcript) VALUES (?, ?, 'captured', ?, ?, ?, ?)",
+            (
+                interaction_id,
+                utc_iso(started_at),
+                source,
+                blob,
+                sample_rate if blob else None,
+                transcript,
+            ),
         )
         return interaction_id
 

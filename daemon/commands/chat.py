@@ -1,0 +1,89 @@
+"""`teddy chat "TEXT"`: emotion → reply → speech for a typed utterance (no microphone)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="run emotion → reply → speech for a typed utterance (no mic)",
+        description="Send TEXT through the interaction graph as if the child had said it; "
+        "prints the reply (or one JSON object with --json). The turn is recorded in the history.",
+    )
+    parser.add_argument("text", metavar="TEXT", help="what the child says")
+    parser.add_argument("--config", type=Path, help="TOML config file (default: search path)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--no-speak", action="store_true", help="do not speak the reply (text only)"
+    )
+    parser.add_argument("--output", metavar="DEV", help="speaker: index or name substring")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from daemon.config import ConfigError, load_config
+    from daemon.logsetup import setup_logging
+
+    text = args.text.strip()
+    if not text:
+        print("teddy chat: TEXT is empty", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"teddy: {exc}", file=sys.stderr)
+        return 2
+    setup_logging("WARNING", config.logging.format)
+    if args.no_speak:
+        config = config.model_copy(
+            update={"pipeline": config.pipeline.model_copy(update={"speak": False})}
+        )
+    output = int(args.output) if args.output and args.output.isdigit() else args.output
+    summary = asyncio.run(_chat(config, text, output))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    elif summary["reply"]:
+        print(summary["reply"])
+    if summary["reply"] is None:
+        print(f"teddy chat: no reply ({summary['status']}: {summary['error']})", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, Any]:
+    from daemon.app import Daemon
+    from daemon.interaction_graph import ALERTS, EMOTION, REPLY, SPEECH
+
+    daemon = Daemon(config, output_spec=output, listen=False, serve_http=False)
+    try:
+        await daemon.start()
+        assert daemon.pipeline is not None
+        outcome = await daemon.pipeline.run_interaction(text=text)
+    finally:
+        await daemon.stop()
+    emotion = outcome.result_of(EMOTION) or {}
+    reply = outcome.result_of(REPLY) or {}
+    speech = outcome.result_of(SPEECH)
+    alerts = outcome.result_of(ALERTS) or {}
+    return {
+        "interaction_id": outcome.interaction_id,
+        "status": outcome.status,
+        "error": outcome.error,
+        "transcript": text,
+        "emotion": emotion.get("primary"),
+        "emotion_scores": emotion.get("scores"),
+        "reply": reply.get("reply"),
+        "offline": bool(reply.get("offline")),
+        "offline_reason": reply.get("offline_reason"),
+        "safety_hits": reply.get("safety_hits", []),
+        "spoken": bool(speech and speech.get("spoken")),
+        "alerts": alerts.get("alerts", []),
+        "timings": outcome.timings,
+    }

@@ -1,0 +1,65 @@
+"""`teddy run`: the daemon in the foreground (what systemd starts)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+
+def device_spec(value: str) -> int | str:
+    """A device index, a name substring, or ``replay:PATH``."""
+    return int(value) if value.strip().isdigit() else value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the daemon in the foreground (what systemd starts)",
+        description="Listen, answer and remember until SIGTERM/SIGINT; SIGHUP reloads the config.",
+    )
+    parser.add_argument("--config", type=Path, help="TOML config file (default: search path)")
+    parser.add_argument(
+        "--input",
+        type=device_spec,
+        metavar="DEV",
+        help="microphone: index, name substring, or replay:PATH (a WAV file or folder)",
+    )
+    parser.add_argument(
+        "--output", type=device_spec, metavar="DEV", help="speaker: index or name substring"
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="with --input replay:PATH, replay faster than real time"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    from daemon.config import ConfigError, find_config_file, load_config_with_source
+    from daemon.logsetup import setup_logging
+
+    try:
+        config, source = load_config_with_source(args.config)
+    except ConfigError as exc:
+        print(f"teddy: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.logging.level, config.logging.format)
+    logging.getLogger("teddy").info("config: %s", source)
+    from daemon.app import Daemon
+
+    daemon = Daemon(
+        config,
+        config_path=find_config_file(args.config, os.environ),
+        input_spec=args.input,
+        output_spec=args.output,
+        fast_replay=args.fast,
+    )
+    try:
+        return asyncio.run(daemon.run())
+    except Exception as exc:  # a start-up failure (port in use, unwritable DB): one clear line
+        print(f"teddy: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
