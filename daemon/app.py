@@ -323,8 +323,11 @@ class Daemon:
         else:
             self.config = plan.config
             set_level(self.config.logging.level)
-            if self.stages is not None:
-                self.stages.apply_live(self.config)
+            try:
+                if self.stages is not None:
+                    self.stages.apply_live(self.config)
+            except Exception:
+                log.exception("reload: applying the new settings failed")
             log.info("reload: %s", plan.summary())
         self.notifier.ready("reloaded")
 
