@@ -140,7 +140,7 @@ port = {port}
 
 def _transcribe(path: Path) -> str:
     """The project's own STT, in a subprocess (keeps this process free of model threads)."""
-    data, rate = sf.read(str(path), dtype="float32")
+    data, _ = sf.read(str(path), dtype="float32")
     assert np.sqrt(np.mean(np.square(data))) > 1e-3, "the speaker recording is silent"
     out = subprocess.run(
         [sys.executable, "-m", "daemon", "transcribe", "--json", str(path)],

@@ -1,4 +1,4 @@
-"""The daemon as systemd and a maker see it, without any audio device: real process, real signals."""
+"""The daemon as systemd and a maker see it, with no audio device: real process, real signals."""
 
 from __future__ import annotations
 

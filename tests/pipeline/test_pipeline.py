@@ -38,6 +38,7 @@ class Stages:
         self.transcript: str | Exception = "I am scared of the dark"
         self.reply_gate: asyncio.Event | None = None
         self.speak_started = asyncio.Event()
+        self.reply_started = asyncio.Event()
 
     async def transcribe(self, task: ProcessingTask) -> dict[str, Any]:
         self.seen.append("transcription")
@@ -51,6 +52,7 @@ class Stages:
 
     async def reply(self, task: ProcessingTask) -> dict[str, Any]:
         self.seen.append("reply")
+        self.reply_started.set()
         if self.reply_gate is not None:
             await self.reply_gate.wait()
         heard = task.dependency_result(ProcessingType.AUDIO_TRANSCRIPTION)
@@ -206,8 +208,7 @@ async def test_utterances_are_answered_one_at_a_time_with_the_last_turn_as_conte
     try:
         assert pipeline.submit_utterance(AUDIO, 16_000, 0.0)
         assert pipeline.submit_utterance(AUDIO, 16_000, 0.0)
-        while stages.seen.count("reply") < 1:
-            await asyncio.sleep(0)
+        await stages.reply_started.wait()
         assert stages.seen.count("transcription") == 1  # the second waits its turn
         stages.reply_gate.set()
         assert await pipeline.drain(10)
