@@ -93,17 +93,17 @@ PHRASES: Final[tuple[tuple[str, str, str, float], ...]] = (
 
 #: single-word cues (a trailing * matches any ending)
 WORDS: Final[Mapping[str, tuple[str, float]]] = {
-    **dict.fromkeys(("happy", "glad", "fun", "yay", "hooray", "yippee", "awesome", "great",
+    # Only words that name the feeling. Measured precision on the labelled sentences we may
+    # use (processors.emotion_training.TRAIN_SETS + emotion_eval) dropped the topic nouns
+    # (party 1/5, cake 1/3, beach, park, puppy, zoo...: a party can be missed or awaited) and
+    # "glad" 0/2, "laughed" 0/2 (at me), "alone" 0/2 (it was fear); the classifier learns topics.
+    **dict.fromkeys(("happy", "fun", "yay", "hooray", "yippee", "awesome", "great",
                      "love", "loved", "best", "favourite", "favorite", "wonderful", "fantastic",
-                     "proud", "laughed", "laughing", "smile", "won", "finally", "cute"),
+                     "proud", "laughing", "smile", "won", "finally", "cute"),
                     ("joy", 1.0)),
-    # Treats and outings children report with pleasure: weak joy on their own.
-    **dict.fromkeys(("beach", "swings", "playground", "party", "present", "presents", "cake",
-                     "sticker", "star", "sandcastle", "puppy", "kitten", "icecream", "played",
-                     "park", "zoo", "games"), ("joy", 0.6)),
     **dict.fromkeys(("cry", "cried", "crying", "sobbing"), ("sadness", 1.5)),
     **dict.fromkeys(("sad", "unhappy", "tears", "lonely", "miss",
-                     "missed", "died", "dead", "upset", "heartbroken", "alone", "gone",
+                     "missed", "died", "dead", "upset", "heartbroken", "gone",
                      "sorry"), ("sadness", 1.0)),
     **dict.fromkeys(("scared", "afraid", "frightened", "terrified", "scary", "monster*",
                      "ghost*", "nightmare*", "thunder", "nervous", "worried", "worry", "creepy",

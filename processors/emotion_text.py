@@ -1,5 +1,10 @@
 """Text emotion: VADER valence + a wordllama prototype classifier + child-phrasing rules.
 
+Default: the three are features of ONE trained softmax regression (processors.emotion_model,
+shipped as processors/data/emotion_model.npz, trained and cross-validated by
+processors.emotion_training), so the data, not hand-set gains, decides how much each counts.
+If that file is missing or does not fit, the hand-weighted hybrid below is used:
+
 * wordllama (a 16 MB static embedding model inside its wheel) embeds the utterance; a softmax
   regression trained at load on example phrases per class (processors/data) scores the classes.
 * the rules (processors.emotion_rules) add evidence for explicit words and child phrasings,
@@ -14,6 +19,7 @@ The three become logits and one softmax, so the scores sum to 1.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
@@ -26,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from processors.emotion_features import featurize
 from processors.emotion_labels import (
     AFFECT,
     EMOTIONS,
@@ -34,7 +41,10 @@ from processors.emotion_labels import (
     normalized,
     primary_of,
 )
-from processors.emotion_rules import apply_rules
+from processors.emotion_model import SoftmaxModel
+from processors.emotion_rules import RuleHits, apply_rules
+
+log = logging.getLogger(__name__)
 
 PROTOTYPES_RESOURCE = "emotion_prototypes.json"
 
@@ -75,6 +85,7 @@ class HybridWeights:
     neutral_band: float = 0.05  # |compound| below this counts as no polarity
     alert_bias: float = 0.5  # fear/sadness win near-ties: they drive parent alerts
     negation_penalty: float = 3.0  # logit off a class whose cue word was negated
+    trained: bool = True  # use the trained regression (emotion_model.npz) when it loads
 
 
 def wordllama_dir() -> Path:
@@ -184,10 +195,13 @@ class HybridTextEmotion:
         weights: HybridWeights | None = None,
         prototypes_path: Path | None = None,
         model: Any | None = None,
+        model_path: Path | None = None,
     ) -> None:
         self.weights = weights or HybridWeights()
         self.prototypes_path = prototypes_path
+        self.model_path = model_path
         self._model = model
+        self._trained: SoftmaxModel | None = None
         self._prototypes: PrototypeClassifier | None = None
         self._vader: Any | None = None
         self._lock = threading.Lock()
@@ -204,7 +218,22 @@ class HybridTextEmotion:
 
             model = self._model if self._model is not None else load_wordllama()
             self._vader = SentimentIntensityAnalyzer()
+            self._model = model
+            if self.weights.trained:
+                try:
+                    self._trained = SoftmaxModel.load(self.model_path)
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning(
+                        "emotion model not usable (%s); using the hand-weighted hybrid", exc
+                    )
             self._prototypes = PrototypeClassifier(model, load_prototypes(self.prototypes_path))
+
+    @property
+    def trained(self) -> SoftmaxModel | None:
+        """The trained regression in use (None: the hand-weighted hybrid is used)."""
+        if self._prototypes is None:
+            self.load()
+        return self._trained
 
     @property
     def prototypes(self) -> PrototypeClassifier:
@@ -223,6 +252,13 @@ class HybridTextEmotion:
     def classify(self, text: str) -> TextEmotion:
         if not text.strip():
             raise ValueError("text is empty")
+        trained = self.trained
+        if trained is not None:
+            x, hits_list, sentiments = featurize(self._model, self._vader, [text])
+            z = trained.logits(x)[0]
+            learned = dict.fromkeys(EMOTIONS, -30.0)
+            learned.update({e: float(v) for e, v in zip(trained.classes, z, strict=True)})
+            return self._result(_softmax(learned), sentiments[0], hits_list[0])
         w = self.weights
         proto = self.prototypes.log_probs(text)
         vader = self.sentiment(text)
@@ -245,13 +281,19 @@ class HybridTextEmotion:
             logits[emotion] = logit
         if hits.total == 0.0 and abs(compound) < w.neutral_band:
             logits["neutral"] += w.neutral_gate
-        scores = _softmax(logits)
+        return self._result(_softmax(logits), vader, hits)
+
+    def _result(
+        self, scores: dict[str, float], vader: dict[str, float], hits: RuleHits
+    ) -> TextEmotion:
+        compound = vader["compound"]
+        band = self.weights.neutral_band
         primary = primary_of(scores)
         class_valence = sum(scores[e] * AFFECT[e][0] for e in EMOTIONS)
         arousal = sum(scores[e] * AFFECT[e][1] for e in EMOTIONS)
         # VADER is the more reliable valence; the class mix corrects it where VADER has no words.
         valence = max(-1.0, min(1.0, 0.6 * compound + 0.4 * class_valence))
         evidence = list(hits.evidence)
-        if compound <= -w.neutral_band or compound >= w.neutral_band:
+        if compound <= -band or compound >= band:
             evidence.append(f"vader:{compound:+.2f}")
         return TextEmotion(primary, scores, valence, arousal, evidence, vader)

@@ -1,0 +1,197 @@
+"""Train the emotion classifier offline (cross-validated); write processors/data/emotion_model.npz.
+
+Training data: the example phrases (processors/data/emotion_prototypes.json) and the labelled
+sentences in ``TRAIN_SETS``. emotion_eval is kept out (it is the set the issue asks us to report,
+though earlier rules were tuned on it) and emotion_holdout6 is never read here: it is the
+untouched test set.
+
+Honest estimate: stratified k-fold over the labelled sentences (the phrases are always in the
+training part); every sentence is predicted by a model that never saw it. The L2 strength and
+the fear/sadness alert bias are chosen on those out-of-fold predictions; the final model is
+then trained on everything.
+
+    .venv/bin/python -m processors.emotion_training [--folds 5] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from processors.emotion_features import featurize
+from processors.emotion_labels import EMOTIONS
+from processors.emotion_model import ALERT_CLASSES, SoftmaxModel, fit_softmax
+from processors.emotion_text import load_prototypes, load_wordllama
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+TRAIN_SETS = (
+    "emotion_dev",
+    "emotion_holdout2",
+    "emotion_holdout3",
+    "emotion_holdout4",
+    "emotion_holdout5",
+)
+L2_GRID = (3e-4, 1e-4, 3e-5)
+BIAS_GRID = tuple(round(0.1 * i, 1) for i in range(0, 21))
+RECALL_TARGET = 0.9
+PHRASE_WEIGHT = 0.5  # a short example phrase counts half a real sentence
+Labels = npt.NDArray[np.intp]
+
+
+def load_rows(path: Path) -> list[tuple[str, str]]:
+    """(text, emotion) pairs of a JSONL set; ValueError on an unknown label."""
+    rows = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record["emotion"] not in EMOTIONS:
+            raise ValueError(f"{path.name}:{n}: unknown emotion {record['emotion']!r}")
+        rows.append((str(record["text"]), str(record["emotion"])))
+    return rows
+
+
+def train_sentences(data_dir: Path = DATA) -> list[tuple[str, str]]:
+    return [row for name in TRAIN_SETS for row in load_rows(data_dir / f"{name}.jsonl")]
+
+
+def phrase_rows() -> list[tuple[str, str]]:
+    return [(p, e) for e, phrases in load_prototypes().items() for p in phrases]
+
+
+def labels(rows: Sequence[tuple[str, str]]) -> Labels:
+    return np.array([EMOTIONS.index(e) for _, e in rows], dtype=np.intp)
+
+
+def stratified_folds(y: Labels, k: int, seed: int = 0) -> Labels:
+    """Fold id per row, each class spread evenly over the folds (deterministic)."""
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(y), dtype=np.intp)
+    offset = 0
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        fold[idx] = (np.arange(len(idx)) + offset) % k
+        offset += len(idx)
+    return fold
+
+
+@dataclass
+class Dataset:
+    """Features and labels of the phrases (always trained on) and the sentences (folded)."""
+
+    x_phrases: npt.NDArray[np.float64]
+    y_phrases: Labels
+    x_sentences: npt.NDArray[np.float64]
+    y_sentences: Labels
+    texts: list[str]
+
+    def fit(self, l2: float, rows: npt.NDArray[np.bool_] | None = None) -> SoftmaxModel:
+        keep = np.ones(len(self.y_sentences), bool) if rows is None else rows
+        x = np.vstack([self.x_phrases, self.x_sentences[keep]])
+        y = np.concatenate([self.y_phrases, self.y_sentences[keep]])
+        weight = np.concatenate([np.full(len(self.y_phrases), PHRASE_WEIGHT), np.ones(keep.sum())])
+        w, b = fit_softmax(x, y, len(EMOTIONS), l2, weight)
+        return SoftmaxModel(w, b)
+
+
+def build_dataset(model: Any, vader: Any, sentences: Sequence[tuple[str, str]]) -> Dataset:
+    phrases = phrase_rows()
+    xp, _, _ = featurize(model, vader, [t for t, _ in phrases])
+    xs, _, _ = featurize(model, vader, [t for t, _ in sentences])
+    texts = [t for t, _ in sentences]
+    return Dataset(xp, labels(phrases), xs, labels(sentences), texts)
+
+
+def out_of_fold_logits(
+    data: Dataset, l2: float, k: int, seed: int = 0
+) -> tuple[npt.NDArray[np.float64], Labels]:
+    """Logits (without alert bias) of each sentence from the model of the fold that held it out."""
+    fold = stratified_folds(data.y_sentences, k, seed)
+    logits = np.zeros((len(fold), len(EMOTIONS)))
+    for f in range(k):
+        model = data.fit(l2, fold != f)
+        logits[fold == f] = model.logits(data.x_sentences[fold == f], alert_bias=0.0)
+    return logits, fold
+
+
+def with_bias(logits: npt.NDArray[np.float64], bias: float) -> Labels:
+    shifted = logits.copy()
+    for name in ALERT_CLASSES:
+        shifted[:, EMOTIONS.index(name)] += bias
+    return np.asarray(shifted.argmax(axis=1), dtype=np.intp)
+
+
+def recall(pred: Labels, y: Labels, emotion: str) -> float:
+    mask = y == EMOTIONS.index(emotion)
+    return float((pred[mask] == y[mask]).mean()) if mask.any() else float("nan")
+
+
+def choose_alert_bias(logits: npt.NDArray[np.float64], y: Labels) -> float:
+    """Best accuracy with fear and sadness recall >= target; else the best worst-alert recall."""
+
+    def key(bias: float) -> tuple[bool, float, float]:
+        pred = with_bias(logits, bias)
+        worst = min(recall(pred, y, e) for e in ALERT_CLASSES)
+        met = worst >= RECALL_TARGET
+        accuracy = float((pred == y).mean())
+        return (met, accuracy if met else worst, accuracy)
+
+    return max(BIAS_GRID, key=lambda b: (key(b), -b))
+
+
+def train(
+    k: int = 5, seed: int = 0, out: Path | None = None
+) -> tuple[SoftmaxModel, dict[str, Any]]:
+    """Choose L2 and alert bias by k-fold CV, train on everything, optionally save."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    data = build_dataset(load_wordllama(), SentimentIntensityAnalyzer(), train_sentences())
+    scores: dict[float, tuple[float, float, npt.NDArray[np.float64]]] = {}
+    for l2 in L2_GRID:
+        logits, _ = out_of_fold_logits(data, l2, k, seed)
+        bias = choose_alert_bias(logits, data.y_sentences)
+        scores[l2] = (float((with_bias(logits, bias) == data.y_sentences).mean()), bias, logits)
+    l2 = max(L2_GRID, key=lambda v: scores[v][0])
+    accuracy, bias, _ = scores[l2]
+    model = data.fit(l2)
+    model.alert_bias = bias
+    model.note = (
+        f"trained on {len(data.y_phrases)} phrases + {len(data.y_sentences)} sentences "
+        f"({', '.join(TRAIN_SETS)}); l2={l2} alert_bias={bias} by {k}-fold CV "
+        f"(out-of-fold accuracy {accuracy:.3f})"
+    )
+    if out is not None:
+        model.save(out)
+    return model, {
+        "l2": l2,
+        "alert_bias": bias,
+        "cv_accuracy": accuracy,
+        "grid": {str(v): {"accuracy": s[0], "alert_bias": s[1]} for v, s in scores.items()},
+    }
+
+
+def main() -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "processors" / "data" / "emotion_model.npz"
+    )
+    args = parser.parse_args()
+    model, info = train(args.folds, out=args.out)
+    print(json.dumps(info, indent=1))
+    print(model.note)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
