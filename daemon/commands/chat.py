@@ -86,4 +86,13 @@ async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, A
         "spoken": bool(speech and speech.get("spoken")),
         "alerts": alerts.get("alerts", []),
         "timings": outcome.timings,
+        "steps": {
+            step.step_name: {
+                "status": outcome.results[step.step_name].status.value,
+                "result": outcome.result_of(step.step_name),
+                "error": outcome.results[step.step_name].error,
+            }
+            for step in config.pipeline.plugin_steps()
+            if step.step_name in outcome.results
+        },
     }
