@@ -178,22 +178,25 @@ class Outcomes:
         counts[status] += 1
         job.status = status
         now = job.finished_at = time.monotonic()
-        execution = now - job.started_at if job.started_at else 0.0
+        execution = job.execution = now - job.started_at if job.started_at else 0.0
+        job.completed_at = time.time()
+        job.value = value
+        if error is not None:
+            job.error = error
+            job.caused_by = caused_by
         if exc is not None:
             exc.__traceback__ = None  # keep the message, not the frames, for retained results
-        result = job.result = TaskResult(
-            job.id, status, value, error, execution, task.created_at, time.time(),
-            job.attempts, job.type_key, caused_by, exc,
-        )  # fmt: skip
+            job.exc = exc
         self.metrics.finished_job(job.type_key, status, execution, now)
         if self.profiling:
             log.debug("task %s (%s) %s in %.6fs", job.id, job.type_key, status.value, execution)
         waiters = job.waiters
+        result = job.result if waiters or self.hooks.finished else None
         if waiters:
             job.waiters = None
             for waiter in waiters:
                 if not waiter.done():
-                    waiter.set_result(result)
+                    waiter.set_result(result)  # type: ignore[arg-type]
         if was_pending and self._space_waiters:
             self._space_freed()
         job.task = None  # drop the payload (audio) of finished tasks
@@ -244,10 +247,9 @@ _BUILTIN_TYPES = frozenset(t.value for t in ProcessingType)
 
 
 def cascade_reason(job: Job, root: str) -> str:
-    assert job.result is not None
     what = {FAILED: "failed", TIMEOUT: "timed out", CANCELLED: "was cancelled"}.get(
-        job.result.status, str(job.result.status)
+        job.status, str(job.status)
     )
-    if job.result.caused_by is not None and job.result.error:
-        return job.result.error  # already names the root
-    return f"cancelled: dependency {root} ({job.type_key}) {what}: {job.result.error}"
+    if job.caused_by is not None and job.error:
+        return job.error  # already names the root
+    return f"cancelled: dependency {root} ({job.type_key}) {what}: {job.error}"

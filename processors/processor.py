@@ -273,8 +273,9 @@ class AdvancedAsyncProcessor(Scheduler):
         job = self.task_manager.jobs.get(task_id)
         if job is None:
             raise TaskNotFound(f"no task with id {task_id!r}")
-        if job.result is not None:
-            return job.result
+        result = job.result
+        if result is not None:
+            return result
         waiter: asyncio.Future[TaskResult] = asyncio.get_running_loop().create_future()
         if job.waiters is None:
             job.waiters = [waiter]

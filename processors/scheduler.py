@@ -128,8 +128,7 @@ class Scheduler(Outcomes):
         if task.depends_on:
             bad = tm.link(job, task)
             if bad is not None:
-                assert bad.result is not None
-                root = bad.result.caused_by or bad.id
+                root = bad.caused_by or bad.id
                 self._finish(
                     job,
                     CANCELLED,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import os
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,16 +49,25 @@ class TaskStatus(enum.StrEnum):
         return self not in (TaskStatus.PENDING, TaskStatus.RUNNING)
 
 
-_random = random.Random()  # seeded from os.urandom; reseeded in forked children below
-os.register_at_fork(after_in_child=_random.seed)
-_UUID4_BITS = (4 << 76) | (2 << 62)  # version 4, RFC 4122 variant
-_UUID4_MASK = ~((0xF << 76) | (3 << 62))
+_id_counter = itertools.count(1)
+_id_prefix = os.urandom(8).hex() + "-"
+
+
+def _reset_ids() -> None:
+    """A forked child gets its own prefix, so ids stay unique across processes too."""
+    global _id_counter, _id_prefix
+    _id_counter = itertools.count(1)
+    _id_prefix = os.urandom(8).hex() + "-"
+
+
+os.register_at_fork(after_in_child=_reset_ids)
 
 
 def new_task_id() -> str:
-    """A random UUID4 string, 3x cheaper than ``str(uuid.uuid4())`` (it matters at 100k tasks/s)."""
-    h = "%032x" % ((_random.getrandbits(128) & _UUID4_MASK) | _UUID4_BITS)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A unique id: a random per-process prefix and a counter (10x cheaper than a UUID4, which
+    matters at 100k tasks/s); the random prefix keeps ids from a restarted daemon or a restored
+    snapshot from colliding with new ones."""
+    return f"{_id_prefix}{next(_id_counter)}"
 
 
 def type_name(task_type: ProcessingType | str) -> str:
