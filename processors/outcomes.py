@@ -16,7 +16,7 @@ from processors.graph import Job, TaskManager
 from processors.hooks import Hooks
 from processors.metrics import Metrics
 from processors.retry import RetryPolicy
-from processors.task import ProcessingType, TaskResult, TaskStatus
+from processors.task import ProcessingType, TaskStatus
 
 log = logging.getLogger("processors.processor")
 
