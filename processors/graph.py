@@ -7,7 +7,6 @@ the ready heap and are skipped when popped, so cancelling is O(1) too.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -24,88 +23,18 @@ RUNNING = TaskStatus.RUNNING
 COMPLETED = TaskStatus.COMPLETED
 
 
-class Job:
-    """The processor's private record of one task. A finished job keeps its outcome in its own
-    fields and builds the public ``TaskResult`` on demand (``result``): one object per retained
-    task instead of two, which is what the garbage collector pays for at 100k tasks."""
-
-    __slots__ = (
-        "attempts",
-        "cancel_sent",
-        "caused_by",
-        "completed_at",
-        "created_at",
-        "deadline",
-        "denials",
-        "dependents",
-        "error",
-        "exc",
-        "execution",
-        "finished_at",
-        "held",
-        "id",
-        "key",
-        "remaining",
-        "retry_handle",
-        "seq",
-        "started_at",
-        "status",
-        "submitted_at",
-        "task",
-        "type_key",
-        "value",
-        "waiters",
-        "worker",
-    )
-
-    def __init__(self, task: ProcessingTask, seq: int, now: float) -> None:
-        self.task: ProcessingTask | None = task
-        self.id = task.id
-        self.type_key = str(task.task_type)  # == type_name(), without the call
-        self.created_at = task.created_at
-        self.seq = seq
-        # heap key: priority first, then submission order; a plain int keeps the heap cheap
-        self.key = (task.priority << 48) | seq
-        self.status = PENDING
-        self.submitted_at = now
-        self.started_at = 0.0
-        self.finished_at = 0.0
-        self.attempts = 0
-        self.denials = 0
-        self.remaining = 0
-        # jobs waiting on this one: a lone dependent is stored bare (no list per chain link)
-        self.dependents: Job | list[Job] | None = None
-        self.waiters: list[asyncio.Future[TaskResult]] | None = None
-        self.deadline = 0.0  # monotonic time a running attempt times out at (0.0: no timeout)
-        self.retry_handle: asyncio.TimerHandle | None = None
-        self.worker: Any = None
-        self.cancel_sent = False
-        self.held = 0  # admission slots taken: HELD_TYPE | HELD_MEMORY
-        # the outcome, set once when the job finishes (see ``result``)
-        self.value: Any = None
-        self.error: str | None = None
-        self.exc: BaseException | None = None
-        self.caused_by: str | None = None
-        self.completed_at = 0.0
-        self.execution = 0.0
-
-    @property
-    def result(self) -> TaskResult | None:
-        """The public result of a finished job (a new, equal object each time), else None."""
-        status = self.status
-        if status is PENDING or status is RUNNING:
-            return None
-        return TaskResult(
-            self.id, status, self.value, self.error, self.execution, self.created_at,
-            self.completed_at, self.attempts, self.type_key, self.caused_by, self.exc,
-        )  # fmt: skip
+#: a submitted task: its bookkeeping lives in the task's own ``JobState`` slots
+Job = ProcessingTask
+#: what ``TaskManager.jobs`` holds: the live task, then (once finished) only its result, so the
+#: payload (audio) of a finished task is not kept alive by the processor
+Record = ProcessingTask | TaskResult
 
 
 class TaskManager:
     """Jobs by id, the priority heap of ready jobs, dependency edges, and O(1) status counts."""
 
     def __init__(self, keep_finished: int = 10_000) -> None:
-        self.jobs: dict[str, Job] = {}
+        self.jobs: dict[str, Record] = {}
         self.ready: list[int] = []  # heap of Job.key
         self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in the heap
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
@@ -152,31 +81,32 @@ class TaskManager:
 
     # -- graph ------------------------------------------------------------------------------
 
-    def link(self, job: Job, task: ProcessingTask) -> Job | None:
-        """Wire ``job`` to its dependencies. Returns the first dependency that already ended badly
-        (the job must then be cancelled in its name), else None."""
+    def link(self, job: Job) -> TaskResult | None:
+        """Wire ``job`` to its dependencies. Returns the result of the first dependency that
+        already ended badly (the job must then be cancelled in its name), else None."""
         jobs = self.jobs
-        for dep_id in task.depends_on:
-            if dep_id in task.dependency_results:  # restored from a snapshot: already satisfied
+        results = job.dependency_results
+        for dep_id in job.depends_on:
+            if dep_id in results:  # restored from a snapshot: already satisfied
                 continue
             dep = jobs.get(dep_id)
             if dep is None:
-                raise UnknownDependency(f"task {task.id} depends on unknown task id {dep_id!r}")
-            status = dep.status
-            if status is COMPLETED:
-                task.dependency_results[dep_id] = dep.value
-                task.dependency_types[dep_id] = dep.type_key
-            elif status is PENDING or status is RUNNING:
-                waiting = dep.dependents
-                if waiting is None:
-                    dep.dependents = job
-                elif type(waiting) is list:
-                    waiting.append(job)
-                else:
-                    dep.dependents = [waiting, job]  # type: ignore[list-item]
-                job.remaining += 1
+                raise UnknownDependency(f"task {job.id} depends on unknown task id {dep_id!r}")
+            if type(dep) is TaskResult:
+                if dep.status is not COMPLETED:
+                    return dep
+                results[dep_id] = dep.result
+                job.dependency_types[dep_id] = dep.task_type
+                continue
+            assert isinstance(dep, ProcessingTask)
+            waiting = dep.dependents
+            if waiting is None:
+                dep.dependents = job
+            elif type(waiting) is list:
+                waiting.append(job)
             else:
-                return dep
+                dep.dependents = [waiting, job]  # type: ignore[list-item]
+            job.remaining += 1
         return None
 
     def release(self, job: Job, value: Any) -> list[Job]:
@@ -189,11 +119,10 @@ class TaskManager:
             dependents = [dependents]  # type: ignore[list-item]
         ready: list[Job] = []
         for dep in dependents:
-            task = dep.task
-            if dep.status is not PENDING or task is None:
+            if dep.status is not PENDING:
                 continue
-            task.dependency_results[job.id] = value
-            task.dependency_types[job.id] = job.type_key
+            dep.dependency_results[job.id] = value
+            dep.dependency_types[job.id] = job.type_key
             dep.remaining -= 1
             if dep.remaining == 0:
                 ready.append(dep)
@@ -245,10 +174,6 @@ class TaskManager:
         counts[status] += 1
         job.status = status
 
-    def add(self, job: Job) -> None:
-        self.jobs[job.id] = job
-        self.counts[PENDING] += 1
-
     def forget_old(self) -> None:
         """Forget the oldest finished jobs beyond ``keep_finished`` (``finished_order`` holds the
         finished ids, oldest first). Status counts stay cumulative."""
@@ -261,4 +186,8 @@ class TaskManager:
         self.queued.pop(job.key, None)
 
     def pending_jobs(self) -> Iterable[Job]:
-        return (job for job in self.jobs.values() if job.status is PENDING)
+        return (job for job in self.jobs.values() if job.status is PENDING)  # type: ignore[misc]
+
+    def live_jobs(self) -> list[Job]:
+        """Submitted tasks not finished yet (pending or running)."""
+        return [job for job in self.jobs.values() if type(job) is not TaskResult]  # type: ignore[misc]

@@ -59,7 +59,7 @@ class TypeLimits:
         parked = self._parked.get(key)
         while parked:
             _, _, nxt = heapq.heappop(parked)
-            if nxt.task is not None and nxt.status == "pending":
+            if nxt.status == "pending":
                 return nxt
         return None
 
@@ -114,6 +114,6 @@ class MemoryGate:
         self.running = max(0, self.running - 1)
         while self._parked:
             _, _, nxt = heapq.heappop(self._parked)
-            if nxt.task is not None and nxt.status == "pending":
+            if nxt.status == "pending":
                 return nxt
         return None

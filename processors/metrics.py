@@ -92,14 +92,10 @@ class Metrics:
         stats = self.by_type.get(key) or self.type_stats(key)
         stats.counts["submitted"] += 1
 
-    def started_job(self, key: str, waited: float) -> None:
-        if self.monitoring:
-            self.wait.append(waited)
-            (self.by_type.get(key) or self.type_stats(key)).wait.append(waited)
-
-    def finished_job(self, key: str, status: TaskStatus, execution: float, now: float) -> None:
+    def finished_job(
+        self, stats: TypeStats, status: TaskStatus, execution: float, now: float
+    ) -> None:
         self.finished += 1
-        stats = self.by_type.get(key) or self.type_stats(key)
         stats.counts[status] += 1
         if status is TaskStatus.COMPLETED:
             self.completed += 1

@@ -16,7 +16,7 @@ from processors.graph import Job, TaskManager
 from processors.hooks import Hooks
 from processors.metrics import Metrics
 from processors.retry import RetryPolicy
-from processors.task import ProcessingType, TaskStatus
+from processors.task import ProcessingType, TaskResult, TaskStatus
 
 log = logging.getLogger("processors.processor")
 
@@ -92,8 +92,7 @@ class Outcomes:
     # -- outcomes ---------------------------------------------------------------------------
 
     def _failed(self, job: Job, exc: Exception) -> None:
-        task = job.task
-        assert task is not None
+        task = job
         if job.attempts <= task.max_retries:
             log.info(
                 "task %s (%s) attempt %d failed (%s: %s); retrying",
@@ -134,8 +133,8 @@ class Outcomes:
 
     def _on_timeout(self, job: Job) -> None:
         self._clear_deadline(job)
-        task = job.task
-        if job.status is not RUNNING or task is None:
+        task = job
+        if job.status is not RUNNING:
             return
         worker = job.worker
         if task.retry_on_timeout and job.attempts <= task.max_retries:
@@ -160,9 +159,8 @@ class Outcomes:
         exc: BaseException | None = None,
         caused_by: str | None = None,
     ) -> None:
-        """Record the outcome, wake waiters, fire hooks, then release or cancel dependents."""
-        task = job.task
-        assert task is not None
+        """Record the outcome, wake waiters, fire hooks, then release or cancel dependents.
+        From here on ``TaskManager.jobs`` holds the result, not the task (nor its payload)."""
         if job.deadline:
             job.deadline = 0.0
             self._timed.discard(job)
@@ -177,32 +175,30 @@ class Outcomes:
         counts[job.status] -= 1
         counts[status] += 1
         job.status = status
-        now = job.finished_at = time.monotonic()
-        execution = job.execution = now - job.started_at if job.started_at else 0.0
-        job.completed_at = time.time()
-        job.value = value
-        if error is not None:
-            job.error = error
-            job.caused_by = caused_by
+        now = time.monotonic()
+        started = job.started_at
+        execution = now - started if started else 0.0
         if exc is not None:
             exc.__traceback__ = None  # keep the message, not the frames, for retained results
-            job.exc = exc
-        self.metrics.finished_job(job.type_key, status, execution, now)
+        result = tm.jobs[job.id] = TaskResult(
+            job.id, status, value, error, execution, job.created_at, time.time(),
+            job.attempts, job.type_key, caused_by, exc,
+        )  # fmt: skip
+        self.metrics.finished_job(job.stats, status, execution, now)
         if self.profiling:
             log.debug("task %s (%s) %s in %.6fs", job.id, job.type_key, status.value, execution)
         waiters = job.waiters
-        result = job.result if waiters or self.hooks.finished else None
         if waiters:
             job.waiters = None
             for waiter in waiters:
                 if not waiter.done():
-                    waiter.set_result(result)  # type: ignore[arg-type]
+                    waiter.set_result(result)
         if was_pending and self._space_waiters:
             self._space_freed()
-        job.task = None  # drop the payload (audio) of finished tasks
         job.worker = None
-        if self.hooks.finished:
-            self.hooks.fire(self.hooks.finished, task, result)
+        hooks = self.hooks
+        if hooks.finished:
+            hooks.fire(hooks.finished, job, result)
         order = tm.finished_order  # inlined TaskManager.forget_old: this runs once per task
         order.append(job.id)
         if len(order) > tm.keep_finished:
@@ -216,7 +212,7 @@ class Outcomes:
                     self._wake()
             else:
                 root = caused_by or job.id
-                reason = cascade_reason(job, root) if caused_by is None else error
+                reason = cascade_reason(result, root) if caused_by is None else error
                 for dep in tm.cascade(job):
                     self._finish(dep, CANCELLED, error=reason, caused_by=root)
         if self._quiet is not None:
@@ -236,7 +232,7 @@ class Outcomes:
             if job.status is PENDING:
                 self._finish(job, CANCELLED, error=f"cancelled: {reason}")
         if running:
-            for job in list(self.task_manager.jobs.values()):
+            for job in self.task_manager.live_jobs():
                 if job.status is RUNNING:
                     worker = job.worker
                     self._finish(job, CANCELLED, error=f"cancelled: {reason}")
@@ -246,10 +242,11 @@ class Outcomes:
 _BUILTIN_TYPES = frozenset(t.value for t in ProcessingType)
 
 
-def cascade_reason(job: Job, root: str) -> str:
+def cascade_reason(failed: TaskResult, root: str) -> str:
+    """Why the dependents of the task that ended with ``failed`` are cancelled."""
     what = {FAILED: "failed", TIMEOUT: "timed out", CANCELLED: "was cancelled"}.get(
-        job.status, str(job.status)
+        failed.status, str(failed.status)
     )
-    if job.caused_by is not None and job.error:
-        return job.error  # already names the root
-    return f"cancelled: dependency {root} ({job.type_key}) {what}: {job.error}"
+    if failed.caused_by is not None and failed.error:
+        return failed.error  # already names the root
+    return f"cancelled: dependency {root} ({failed.task_type}) {what}: {failed.error}"

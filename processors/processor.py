@@ -256,8 +256,9 @@ class AdvancedAsyncProcessor(Scheduler):
 
     def cancel_task_nowait(self, task_id: str, reason: str = "cancelled by user") -> bool:
         job = self.task_manager.jobs.get(task_id)
-        if job is None or job.status.is_terminal:
+        if job is None or type(job) is TaskResult or job.status.is_terminal:
             return False
+        assert isinstance(job, ProcessingTask)
         worker = job.worker if job.status is RUNNING else None
         self._finish(job, TaskStatus.CANCELLED, error=f"cancelled: {reason}")
         self._interrupt(job, worker, reason)
@@ -273,9 +274,9 @@ class AdvancedAsyncProcessor(Scheduler):
         job = self.task_manager.jobs.get(task_id)
         if job is None:
             raise TaskNotFound(f"no task with id {task_id!r}")
-        result = job.result
-        if result is not None:
-            return result
+        if type(job) is TaskResult:
+            return job
+        assert isinstance(job, ProcessingTask)
         waiter: asyncio.Future[TaskResult] = asyncio.get_running_loop().create_future()
         if job.waiters is None:
             job.waiters = [waiter]
@@ -297,7 +298,7 @@ class AdvancedAsyncProcessor(Scheduler):
     async def get_task_result(self, task_id: str) -> TaskResult | None:
         """The result of a finished task; None while it is pending/running or if unknown."""
         job = self.task_manager.jobs.get(task_id)
-        return None if job is None else job.result
+        return job if type(job) is TaskResult else None  # type: ignore[return-value]
 
     def status_counts(self) -> dict[str, int]:
         """Tasks per status, O(1)."""
@@ -357,9 +358,8 @@ class AdvancedAsyncProcessor(Scheduler):
         """JSON-serializable state of unfinished tasks (see ``processors.snapshot``)."""
         jobs = [
             job
-            for job in self.task_manager.jobs.values()
-            if job.task is not None
-            and (job.status is PENDING or (include_running and job.status is RUNNING))
+            for job in self.task_manager.live_jobs()
+            if job.status is PENDING or (include_running and job.status is RUNNING)
         ]
         return snapshot_tasks(jobs, skip_unserializable=skip_unserializable)
 

@@ -113,22 +113,24 @@ class Scheduler(Outcomes):
 
     # -- submission -------------------------------------------------------------------------
 
-    def _enqueue(self, task: ProcessingTask) -> None:
-        self._seq += 1
+    def _enqueue(self, job: ProcessingTask) -> None:
+        seq = self._seq = self._seq + 1
         tm = self.task_manager
-        job = Job(task, self._seq, time.monotonic())
+        job._begin(job.task_type, job.priority, seq, time.monotonic())
         tm.jobs[job.id] = job
         tm.counts[PENDING] += 1
-        stats = self.metrics.by_type.get(job.type_key) or self.metrics.type_stats(job.type_key)
+        key = job.type_key
+        stats = job.stats = self.metrics.by_type.get(key) or self.metrics.type_stats(key)
         stats.counts["submitted"] += 1
-        if self.hooks.submitted:
-            self.hooks.fire(self.hooks.submitted, task)
-        if task.memory_intensive and not self._memory_seen:
+        hooks = self.hooks
+        if hooks.submitted:
+            hooks.fire(hooks.submitted, job)
+        if job.memory_intensive and not self._memory_seen:
             self._memory_seen = self.gated = True
-        if task.depends_on:
-            bad = tm.link(job, task)
+        if job.depends_on:
+            bad = tm.link(job)
             if bad is not None:
-                root = bad.caused_by or bad.id
+                root = bad.caused_by or bad.task_id
                 self._finish(
                     job,
                     CANCELLED,
@@ -172,12 +174,10 @@ class Scheduler(Outcomes):
                 resolved = explicit.get(job.type_key)
                 if resolved is not None and resolved.is_async:
                     # Hot path: a registered coroutine processor, awaited right here.
-                    task = job.task
-                    assert task is not None
                     now = self._start(job, stats, me)
                     attempt = job.attempts
                     try:
-                        value = await resolved.fn(task)
+                        value = await resolved.fn(job)
                     except BaseException as exc:
                         if self._conclude(job, attempt, None, exc, me):
                             self._end(job, stats, now)
@@ -218,8 +218,7 @@ class Scheduler(Outcomes):
 
     async def _admit(self, job: Job) -> bool:
         """Per-type limit, rate limit and permission. False: the job was parked or deferred."""
-        task = job.task
-        assert task is not None
+        task = job
         limits = self.limits
         if limits and job.type_key in limits.limits:
             if not limits.try_acquire(job, task.priority):
@@ -277,8 +276,7 @@ class Scheduler(Outcomes):
                     self._wake()
 
     async def _resolve(self, job: Job) -> Resolved | NoProcessorRegistered:
-        task = job.task
-        assert task is not None
+        task = job
         key = job.type_key
         if key == CUSTOM:
             fn = task.payload.get("processor")
@@ -306,13 +304,15 @@ class Scheduler(Outcomes):
         stats.status = "busy"
         stats.task_id = job.id
         metrics = self.metrics
-        if metrics.monitoring:
-            metrics.started_job(job.type_key, now - job.submitted_at)
-        task = job.task
-        if self.hooks.started:
-            self.hooks.fire(self.hooks.started, task)
-        if task is not None and task.timeout is not None:
-            self._arm_deadline(job, now + task.timeout)
+        if metrics.monitoring:  # inlined Metrics.started_job: this runs once per task
+            waited = now - job.submitted_at
+            metrics.wait.append(waited)
+            job.stats.wait.append(waited)
+        hooks = self.hooks
+        if hooks.started:
+            hooks.fire(hooks.started, job)
+        if job.timeout is not None:
+            self._arm_deadline(job, now + job.timeout)
         return now
 
     def _end(self, job: Job, stats: WorkerStats, started: float, counted: bool = False) -> None:
@@ -330,8 +330,7 @@ class Scheduler(Outcomes):
     ) -> None:
         """Run ``job`` to its end: resolve its processor (importing a plug-in if needed), start it
         in its execution context, and record the outcome."""
-        task = job.task
-        assert task is not None
+        task = job
         found = await self._resolve(job) if resolved is None else resolved
         if job.status is not PENDING:  # cancelled while its plug-in was loading
             self._unslot(job)

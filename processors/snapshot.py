@@ -22,8 +22,7 @@ VERSION = 1
 
 
 def _task_entry(job: Job) -> dict[str, Any]:
-    task = job.task
-    assert task is not None
+    task = job
     entry = {
         "id": task.id,
         "task_type": str(task.task_type),

@@ -6,8 +6,8 @@ import enum
 import itertools
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 
 class ProcessingType(enum.StrEnum):
@@ -75,8 +75,80 @@ def type_name(task_type: ProcessingType | str) -> str:
     return str(task_type)
 
 
+class JobState:
+    """The processor's private bookkeeping of a submitted task, kept in slots of the task itself:
+    one object per queued task instead of two, which the garbage collector pays for at 100k tasks.
+    Set by the processor when the task is submitted (``_begin``); not part of the public API, not
+    pickled, and a task object is in one processor at a time."""
+
+    # Hidden from mypy: its dataclass plugin would otherwise see only ProcessingTask's own fields
+    # as the slots of a task and reject every assignment to these.
+    if not TYPE_CHECKING:
+        __slots__ = (
+            "attempts",
+            "cancel_sent",
+            "deadline",
+            "denials",
+            "dependents",
+            "held",
+            "key",
+            "remaining",
+            "retry_handle",
+            "seq",
+            "started_at",
+            "stats",
+            "status",
+            "submitted_at",
+            "type_key",
+            "waiters",
+            "worker",
+        )
+
+    attempts: int
+    cancel_sent: bool
+    #: monotonic time a running attempt times out at (0.0: no timeout)
+    deadline: float
+    denials: int
+    #: tasks waiting on this one: a lone dependent is stored bare (no list per chain link)
+    dependents: ProcessingTask | list[ProcessingTask] | None
+    #: admission slots taken: HELD_TYPE | HELD_MEMORY (see ``processors.graph``)
+    held: int
+    #: ready-heap key: priority first, then submission order (a plain int keeps the heap cheap)
+    key: int
+    #: unfinished dependencies (-1: visited by a cancellation cascade)
+    remaining: int
+    retry_handle: Any
+    seq: int
+    started_at: float
+    stats: Any
+    status: TaskStatus
+    submitted_at: float
+    type_key: str
+    waiters: list[Any] | None
+    worker: Any
+
+    def _begin(self, task_type: ProcessingType | str, priority: int, seq: int, now: float) -> None:
+        self.type_key = str(task_type)  # == type_name(), without the call
+        self.seq = seq
+        self.key = (priority << 48) | seq
+        self.status = TaskStatus.PENDING
+        self.submitted_at = now
+        self.started_at = 0.0
+        self.attempts = 0
+        self.denials = 0
+        self.remaining = 0
+        self.dependents = None
+        self.waiters = None
+        self.deadline = 0.0
+        self.retry_handle = None
+        self.worker = None
+        self.cancel_sent = False
+        self.held = 0
+        self.stats = None
+
+
 @dataclass(eq=False, slots=True)
-class ProcessingTask:
+class ProcessingTask(JobState):
     """One job. ``payload`` is the processor function's input; dependencies' results arrive in
     ``dependency_results`` (dependency id -> result) before the task starts."""
 
@@ -107,6 +179,14 @@ class ProcessingTask:
                 found = self.dependency_results.get(dep_id)
         return found
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the task's fields only, never the processor's bookkeeping (futures, timers)."""
+        return {name: getattr(self, name) for name in _TASK_FIELDS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description (payload values that JSON cannot hold are summarised)."""
         return {
@@ -124,6 +204,9 @@ class ProcessingTask:
             "depends_on": list(self.depends_on),
             "created_at": self.created_at,
         }
+
+
+_TASK_FIELDS = tuple(f.name for f in fields(ProcessingTask))
 
 
 def describe_value(value: Any) -> Any:
