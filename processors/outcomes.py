@@ -197,8 +197,14 @@ class Outcomes:
             self._space_freed()
         job.worker = None
         hooks = self.hooks
-        if hooks.finished:
-            hooks.fire(hooks.finished, job, result)
+        for hook in hooks.finished:  # inlined Hooks.fire
+            try:
+                outcome = hook(job, result)
+            except Exception:
+                hooks.failed(hook)
+                continue
+            if outcome is not None:
+                hooks.adopt(outcome)
         order = tm.finished_order  # inlined TaskManager.forget_old: this runs once per task
         order.append(job.id)
         if len(order) > tm.keep_finished:

@@ -116,15 +116,30 @@ class Scheduler(Outcomes):
     def _enqueue(self, job: ProcessingTask) -> None:
         seq = self._seq = self._seq + 1
         tm = self.task_manager
-        job._begin(job.task_type, job.priority, seq, time.monotonic())
+        # the processor's bookkeeping slots (see ``JobState``), set here rather than in a method
+        job.type_key = str(job.task_type)
+        job.seq = seq
+        job.key = (job.priority << 48) | seq  # heap key: priority, then submission order
+        job.status = PENDING
+        job.submitted_at = time.monotonic()
+        job.started_at = job.deadline = 0.0
+        job.attempts = job.denials = job.remaining = job.held = 0
+        job.dependents = job.waiters = job.retry_handle = job.worker = None
+        job.cancel_sent = False
         tm.jobs[job.id] = job
         tm.counts[PENDING] += 1
         key = job.type_key
         stats = job.stats = self.metrics.by_type.get(key) or self.metrics.type_stats(key)
         stats.counts["submitted"] += 1
         hooks = self.hooks
-        if hooks.submitted:
-            hooks.fire(hooks.submitted, job)
+        for hook in hooks.submitted:  # inlined Hooks.fire
+            try:
+                outcome = hook(job)
+            except Exception:
+                hooks.failed(hook)
+                continue
+            if outcome is not None:
+                hooks.adopt(outcome)
         if job.memory_intensive and not self._memory_seen:
             self._memory_seen = self.gated = True
         if job.depends_on:
@@ -309,10 +324,19 @@ class Scheduler(Outcomes):
             metrics.wait.append(waited)
             job.stats.wait.append(waited)
         hooks = self.hooks
-        if hooks.started:
-            hooks.fire(hooks.started, job)
-        if job.timeout is not None:
-            self._arm_deadline(job, now + job.timeout)
+        for hook in hooks.started:  # inlined Hooks.fire
+            try:
+                outcome = hook(job)
+            except Exception:
+                hooks.failed(hook)
+                continue
+            if outcome is not None:
+                hooks.adopt(outcome)
+        if job.timeout is not None:  # inlined _arm_deadline
+            deadline = job.deadline = now + job.timeout
+            self._timed.add(job)
+            if deadline < self._watch_at:
+                self._set_watch(deadline)
         return now
 
     def _end(self, job: Job, stats: WorkerStats, started: float, counted: bool = False) -> None:

@@ -78,7 +78,7 @@ def type_name(task_type: ProcessingType | str) -> str:
 class JobState:
     """The processor's private bookkeeping of a submitted task, kept in slots of the task itself:
     one object per queued task instead of two, which the garbage collector pays for at 100k tasks.
-    Set by the processor when the task is submitted (``_begin``); not part of the public API, not
+    Set by the processor when the task is submitted; not part of the public API, not
     pickled, and a task object is in one processor at a time."""
 
     # Hidden from mypy: its dataclass plugin would otherwise see only ProcessingTask's own fields
@@ -126,25 +126,6 @@ class JobState:
     type_key: str
     waiters: list[Any] | None
     worker: Any
-
-    def _begin(self, task_type: ProcessingType | str, priority: int, seq: int, now: float) -> None:
-        self.type_key = str(task_type)  # == type_name(), without the call
-        self.seq = seq
-        self.key = (priority << 48) | seq
-        self.status = TaskStatus.PENDING
-        self.submitted_at = now
-        self.started_at = 0.0
-        self.attempts = 0
-        self.denials = 0
-        self.remaining = 0
-        self.dependents = None
-        self.waiters = None
-        self.deadline = 0.0
-        self.retry_handle = None
-        self.worker = None
-        self.cancel_sent = False
-        self.held = 0
-        self.stats = None
 
 
 @dataclass(eq=False, slots=True)
