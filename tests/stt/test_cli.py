@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from daemon.commands import models, transcribe
+from processors.stt.wer import wer
 from tests.stt.clips import Clip
 
 pytestmark = pytest.mark.slow
@@ -67,7 +68,7 @@ def test_json_lines_for_every_format_and_a_corrupt_file_does_not_stop_the_rest(
     assert "corrupt.wav" in records[2]["error"]
     good = [r for r in records if "error" not in r]
     for record, clip in zip(good, piper_clips[:4], strict=True):
-        assert record["text"].rstrip(".?!").lower() == clip.text.rstrip(".?!").lower()
+        assert wer([(clip.text, record["text"])]) <= 0.15  # lossy mp3/ogg, Piper's random prosody
         assert record.keys() >= {"segments", "duration_s", "processing_s"}
         assert record["duration_s"] > 1.0
 

@@ -10,6 +10,8 @@ import pytest
 from processors import ProcessingTask, ProcessingType, create_processor
 from processors.enhancement import enhance
 from processors.errors import UtteranceRejected
+from processors.stt.backends import FasterWhisperBackend
+from processors.stt.models import tiny_en_dir
 from processors.stt.wer import wer
 from processors.transcription import Transcriber
 from tests.stt.clips import Clip, silence, white_noise
@@ -40,10 +42,11 @@ def test_openai_whisper_transcribes_piper_speech(
 
 
 def test_exported_checkpoint_decodes_like_faster_whisper(
-    fw_stage: Transcriber, ow_stage: Transcriber, piper_clips: list[Clip]
+    ow_stage: Transcriber, piper_clips: list[Clip]
 ) -> None:
-    """Greedy decoding of the same weights: identical transcripts (fw int8 vs ow fp32 aside)."""
-    fw, ow = fw_stage.load_sync(), ow_stage.load_sync()
+    """Greedy decoding of the same fp32 weights gives identical transcripts (int8 may differ)."""
+    fw = FasterWhisperBackend(tiny_en_dir(), compute_type="float32", cpu_threads=2)
+    ow = ow_stage.load_sync()
     for clip in piper_clips[:8]:
         audio = clip.audio()
         assert fw.transcribe(audio, "en", 1).text == ow.transcribe(audio, "en", 1).text, clip.text
