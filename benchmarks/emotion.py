@@ -20,6 +20,7 @@ Three numbers, and what each means:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from processors import emotion_training as training
+from processors.emotion_features import EMBED_DIM
 from processors.emotion_labels import EMOTIONS
 from processors.emotion_text import HybridTextEmotion, HybridWeights
 
@@ -41,7 +43,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = ("emotion_eval", "emotion_holdout6")
 OURS = "teddy (trained LR: emb+vader+rules)"
 HAND = "hand-weighted hybrid (previous)"
-BASELINES = ("vader-only", "wordllama-prototypes", "first-hybrid", HAND)
+BASELINES = (
+    "vader-only",
+    "wordllama-prototypes",
+    "first-hybrid",
+    HAND,
+    "LR ablation: embedding only",
+    "LR ablation: emb+VADER",
+)
 Classifier = Callable[[str], str]
 
 
@@ -182,6 +191,18 @@ def cross_validation(
         for name, fn in classifiers(hybrid, hybrid).items()
         if name in ("vader-only", "wordllama-prototypes", "first-hybrid")
     }
+    # Ablations, same folds, same nested calibration: the cue columns zeroed (so unused).
+    for name, keep in (
+        ("LR ablation: embedding only", EMBED_DIM),
+        ("LR ablation: emb+VADER", EMBED_DIM + 5),
+    ):
+        ablated = copy.copy(data)
+        ablated.x_phrases = data.x_phrases.copy()
+        ablated.x_sentences = data.x_sentences.copy()
+        ablated.x_phrases[:, keep:] = 0.0
+        ablated.x_sentences[:, keep:] = 0.0
+        pred, _ = training.cross_validate(ablated, l2, folds, 0)
+        results[name] = score([EMOTIONS[int(p)] for p in pred], rows)
     results[OURS] = first
     return rows, results, summary
 

@@ -277,7 +277,7 @@ def shared_text_backend() -> HybridTextEmotion:
 
 
 def create_default() -> EmotionAnalyzer:
-    """VADER + wordllama prototypes + rules, per-speaker voice baselines; loads on first use."""
+    """Trained VADER+wordllama+rules regression, per-speaker voice baselines; loads on first use."""
     return EmotionAnalyzer(text_backend=shared_text_backend())
 
 

@@ -71,7 +71,8 @@ class TextEmotionBackend(Protocol):
 
 @dataclass(frozen=True)
 class HybridWeights:
-    """How the three sources combine.
+    """How the three sources combine in the hand-weighted fallback (``trained=False`` or no
+    usable emotion_model.npz); the trained regression ignores the gains.
 
     Chosen on tests/data/emotion_dev, _eval, _holdout2, _holdout3 and _holdout4 (all looked at
     while building); emotion_holdout5 was written afterwards and used once to pick among three
