@@ -2,7 +2,7 @@
 
 Releasing dependents costs O(number of dependents): every job keeps the list of jobs waiting on it
 and a count of its own unfinished dependencies; nothing ever scans all tasks. Cancelled jobs stay in
-the ready heap and are skipped when popped, so cancelling is O(1) too.
+the ready queue and are skipped when popped, so cancelling is O(1) too.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ PENDING = TaskStatus.PENDING
 RUNNING = TaskStatus.RUNNING
 COMPLETED = TaskStatus.COMPLETED
 
+#: the priority levels that get their own FIFO (any other priority value goes to the heap)
+LEVELS = range(1, 6)
+
 
 #: a submitted task: its bookkeeping lives in the task's own ``JobState`` slots
 Job = ProcessingTask
@@ -35,8 +38,12 @@ class TaskManager:
 
     def __init__(self, keep_finished: int = 10_000) -> None:
         self.jobs: dict[str, Record] = {}
-        self.ready: list[int] = []  # heap of Job.key
-        self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in the heap
+        # Ready jobs, as Job.key (priority, then submission order): one FIFO per priority level
+        # for keys that arrive in order (new submissions: O(1) each), and a heap for the rest
+        # (released dependents, retries); the next job is the smallest key of both.
+        self.levels: list[deque[int]] = [deque() for _ in LEVELS]
+        self.late: list[int] = []
+        self.queued: dict[int, Job] = {}  # Job.key -> job, for keys in levels/late
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
         self.finished_order: deque[str] = deque()
         self.keep_finished = keep_finished
@@ -148,19 +155,33 @@ class TaskManager:
                     stack.append(dep)
         return out
 
-    # -- ready heap ---------------------------------------------------------------------------
+    # -- ready queue --------------------------------------------------------------------------
 
     def push_ready(self, job: Job) -> None:
-        heapq.heappush(self.ready, job.key)
-        self.queued[job.key] = job
+        key = job.key
+        level = job.priority - 1
+        if 0 <= level < 5:
+            fifo = self.levels[level]
+            if not fifo or fifo[-1] < key:
+                fifo.append(key)
+            else:
+                heapq.heappush(self.late, key)
+        else:
+            heapq.heappush(self.late, key)
+        self.queued[key] = job
+
+    def pop_ready(self) -> int:
+        """The smallest ready key (the caller checks ``queued`` is not empty first)."""
+        late = self.late
+        for fifo in self.levels:
+            if fifo:
+                return heapq.heappop(late) if late and late[0] < fifo[0] else fifo.popleft()
+        return heapq.heappop(late)
 
     def ready_ids(self) -> list[str]:
         queued = self.queued
-        return [
-            queued[key].id
-            for key in sorted(self.ready)
-            if key in queued and queued[key].status is PENDING
-        ]
+        keys = sorted([*self.late, *(key for fifo in self.levels for key in fifo)])
+        return [queued[key].id for key in keys if key in queued and queued[key].status is PENDING]
 
     async def get_ready_tasks(self) -> list[str]:
         """Ids of pending tasks whose dependencies are all done, in the order they will start."""

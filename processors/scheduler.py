@@ -155,15 +155,22 @@ class Scheduler(Outcomes):
                 return
             if job.remaining:
                 return
-        heapq.heappush(tm.ready, job.key)
-        tm.queued[job.key] = job
+        ready_key = job.key  # inlined TaskManager.push_ready
+        level = job.priority - 1
+        fifo = tm.levels[level] if 0 <= level < 5 else None
+        if fifo is not None and (not fifo or fifo[-1] < ready_key):
+            fifo.append(ready_key)
+        else:
+            heapq.heappush(tm.late, ready_key)
+        tm.queued[ready_key] = job
         if self._idle:
             self._wake()
 
     # -- workers ------------------------------------------------------------------------------
 
     async def _worker(self, stats: WorkerStats) -> None:
-        ready = self.task_manager.ready
+        levels = self.task_manager.levels
+        late = self.task_manager.late
         queued = self.task_manager.queued
         heappop = heapq.heappop
         monotonic = time.monotonic
@@ -174,14 +181,20 @@ class Scheduler(Outcomes):
         slice_end = monotonic() + SLICE
         while not self._stopping:
             try:
-                if not ready:
+                if not queued:  # every queued job has its key in levels/late
                     stats.status = "idle"
                     waiter = loop.create_future()
                     self._idle.append(waiter)
                     await waiter
                     slice_end = monotonic() + SLICE
                     continue
-                job = queued.pop(heappop(ready), None)
+                for fifo in levels:  # inlined TaskManager.pop_ready
+                    if fifo:
+                        key = heappop(late) if late and late[0] < fifo[0] else fifo.popleft()
+                        break
+                else:
+                    key = heappop(late)
+                job = queued.pop(key, None)
                 if job is None or job.status is not PENDING:
                     continue  # cancelled while queued: its key is dropped here
                 if self.gated and not await self._admit(job):
