@@ -79,8 +79,8 @@ class Metrics:
         self.execution: deque[float] = deque(maxlen=SAMPLES)
         self.wait: deque[float] = deque(maxlen=SAMPLES)
         self.by_type: dict[str, TypeStats] = {}
-        self._second = int(self.started)
-        self._buckets: deque[int] = deque([0], maxlen=THROUGHPUT_WINDOW + 1)
+        self.second = int(self.started)
+        self.buckets: deque[int] = deque([0], maxlen=THROUGHPUT_WINDOW + 1)
 
     def type_stats(self, key: str) -> TypeStats:
         stats = self.by_type.get(key)
@@ -92,36 +92,22 @@ class Metrics:
         stats = self.by_type.get(key) or self.type_stats(key)
         stats.counts["submitted"] += 1
 
-    def finished_job(
-        self, stats: TypeStats, status: TaskStatus, execution: float, now: float
-    ) -> None:
-        self.finished += 1
-        stats.counts[status] += 1
-        if status is TaskStatus.COMPLETED:
-            self.completed += 1
-        if execution > 0.0:
-            self.total_execution += execution
-            self.timed += 1
-            if self.monitoring:
-                self.execution.append(execution)
-                stats.execution.append(execution)
-        second = int(now)
-        if second != self._second:
-            self._roll(second)
-        self._buckets[-1] += 1
+    # The per-task update lives inlined in ``Outcomes._finish`` (processors/outcomes.py): it
+    # counts ``finished``/``completed``, the type's status count, execution-time samples (when
+    # monitoring) and the current second's bucket of ``current_throughput``.
 
-    def _roll(self, second: int) -> None:
-        gap = min(second - self._second, THROUGHPUT_WINDOW + 1)
+    def roll(self, second: int) -> None:
+        gap = min(second - self.second, THROUGHPUT_WINDOW + 1)
         for _ in range(max(gap, 1)):
-            self._buckets.append(0)
-        self._second = second
+            self.buckets.append(0)
+        self.second = second
 
     def throughput(self, now: float) -> float:
         """Tasks finished per second over the last full seconds of the window."""
         second = int(now)
-        if second != self._second:
-            self._roll(second)
-        full = list(self._buckets)[:-1]
+        if second != self.second:
+            self.roll(second)
+        full = list(self.buckets)[:-1]
         span = min(len(full), max(1, int(now - self.started)))
         if span == 0:
             return 0.0

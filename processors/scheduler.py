@@ -210,18 +210,23 @@ class Scheduler(Outcomes):
                         if self._conclude(job, attempt, None, exc, me):
                             self._end(job, stats, now)
                             raise
+                        end = monotonic()
                     else:
                         if job.status is RUNNING and job.attempts == attempt:
-                            self._finish(job, COMPLETED, value)
+                            end = self._finish(job, COMPLETED, value)
                         elif job.cancel_sent:  # cancelled, but the coroutine swallowed it
                             self._conclude(job, attempt, value, None, me)
+                            end = monotonic()
+                        else:
+                            end = monotonic()
                     stats.tasks_processed += 1
-                    stats.total_execution_time += time.monotonic() - now
+                    stats.total_execution_time += end - now
                     if self.gated or self._quiet is not None:
                         self._end(job, stats, now, counted=True)
                 else:
                     await self._run(job, stats, me, resolved)
-                if monotonic() > slice_end:
+                    end = monotonic()
+                if end > slice_end:
                     await asyncio.sleep(0)
                     slice_end = monotonic() + SLICE
             except asyncio.CancelledError:
