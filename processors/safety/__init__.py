@@ -1,7 +1,14 @@
 """Child-safety rules and their filter: on replies (output) and on the child's words (input)."""
 
-from processors.safety.filter import ReplyFilter, SafetyFilter, SafetyHit, normalise
+from processors.safety.filter import (
+    ReplyFilter,
+    SafetyFilter,
+    SafetyHit,
+    normalise,
+    shared_semantic,
+)
 from processors.safety.rules import DEFAULT_RULES, Rule, RuleSet, RuleSetError, load_rules
+from processors.safety.semantic import SemanticHit, SemanticLayer
 
 __all__ = [
     "DEFAULT_RULES",
@@ -11,6 +18,9 @@ __all__ = [
     "RuleSetError",
     "SafetyFilter",
     "SafetyHit",
+    "SemanticHit",
+    "SemanticLayer",
     "load_rules",
     "normalise",
+    "shared_semantic",
 ]

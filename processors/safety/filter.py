@@ -3,7 +3,8 @@
 A reply sentence that hits an output rule is replaced by the category's safe redirection (once
 per reply; later blocked sentences are dropped so the bear does not repeat itself) and the hit is
 recorded with the rule id. The child's input is checked against input-scoped rules so alerts can
-escalate ("someone hurt me").
+escalate ("someone hurt me"). Reply sentences the rules pass are then checked by the semantic
+layer (nearest prototypes, ``semantic.py``); its hits carry the rule id ``semantic.<category>``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.safety.rules import Rule, RuleSet, load_rules
+from processors.safety.semantic import SemanticLayer
 
 _CLAUSE_BREAK = re.compile(r"[;:]|\b(?:but|then|so|and then|first)\b", re.I)
 # curly quotes and unicode hyphens -> ASCII, so patterns need only "'" and "-"
@@ -47,11 +49,29 @@ class SafetyHit:
         }
 
 
-class SafetyFilter:
-    """Stateless matcher over a ``RuleSet`` (the bundled ``rules.toml`` by default)."""
+_SHARED_SEMANTIC: SemanticLayer | None = None
 
-    def __init__(self, rules: RuleSet | None = None) -> None:
+
+def shared_semantic() -> SemanticLayer:
+    """One semantic layer per process: its prototypes are embedded once, on first use."""
+    global _SHARED_SEMANTIC
+    if _SHARED_SEMANTIC is None:
+        _SHARED_SEMANTIC = SemanticLayer()
+    return _SHARED_SEMANTIC
+
+
+class SafetyFilter:
+    """Rules (the bundled ``rules.toml`` by default) plus, on replies, the semantic layer.
+
+    ``semantic``: ``True`` for the shared layer, ``False`` for rules only, or a layer instance.
+    """
+
+    def __init__(self, rules: RuleSet | None = None, semantic: SemanticLayer | bool = True) -> None:
         self.rules = rules or load_rules()
+        if isinstance(semantic, SemanticLayer):
+            self.semantic: SemanticLayer | None = semantic
+        else:
+            self.semantic = shared_semantic() if semantic else None
 
     def check(self, text: str, scope: str = "output") -> list[SafetyHit]:
         """All rules of ``scope`` that fire on ``text`` (one hit per rule)."""
@@ -63,6 +83,12 @@ class SafetyFilter:
             found = self._first_match(rule, clean)
             if found is not None:
                 hits.append(SafetyHit(rule.id, rule.category, rule.severity, found, clean))
+        if not hits and scope == "output" and self.semantic is not None:
+            near = self.semantic.check(clean)
+            if near is not None:
+                rule_id = f"semantic.{near.category}"
+                match = f"similar to: {near.nearest}"
+                hits.append(SafetyHit(rule_id, near.category, "medium", match, clean))
         return hits
 
     def check_input(self, text: str) -> list[SafetyHit]:

@@ -74,7 +74,8 @@ def test_words_match_only_on_word_boundaries(safety: SafetyFilter) -> None:
 def test_input_disclosure_is_an_input_hit_only(safety: SafetyFilter) -> None:
     hits = safety.check_input("someone hurt me at the park")
     assert [(h.rule, h.severity) for h in hits] == [("input.hurt_by_someone", "high")]
-    assert safety.check("someone hurt me at the park") == []
+    # scope only: the rules (the semantic layer is for the bear's replies, not the child's words)
+    assert SafetyFilter(semantic=False).check("someone hurt me at the park") == []
 
 
 @pytest.mark.parametrize(
