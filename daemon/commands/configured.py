@@ -38,10 +38,25 @@ class Settings:
 
 
 def load_settings(path: str | None = None) -> Settings:
-    """Settings from the config file (resolution and env overrides as in DESIGN.md).
+    """Settings from the config (``--config``, ``$TEDDY_CONFIG``, the search path, env overrides).
 
-    Raises ValueError with the config loader's message when the file is missing or invalid.
+    Raises ``daemon.config.ConfigError`` (a ValueError) naming key, value and what is allowed.
     """
-    if path is not None and not Path(path).is_file():
-        raise ValueError(f"config file {path} does not exist")
-    return Settings(source=path or "built-in defaults")
+    from daemon.config import load_config_with_source
+
+    config, source = load_config_with_source(path)
+    voice = config.tts.voice if config.tts.backend == "hibari" and config.tts.voice else "heart"
+    return Settings(
+        source=source,
+        health_host=config.health.host,
+        health_port=config.health.port,
+        health_token=config.health.token,
+        input_device=config.audio.input_device,
+        output_device=config.audio.output_device,
+        stt_backend=config.stt.backend,
+        stt_model=config.stt.model,
+        tts_backend=config.tts.backend,
+        tts_voice=voice,
+        history_path=config.history.path,
+        api_key_file=config.llm.api_key_file,
+    )

@@ -150,3 +150,11 @@ def test_history_db(tmp_path: Path) -> None:
 def test_devices_found_on_the_audio_rig(audio_rig: object) -> None:
     findings = doctor_checks.check_audio_devices(Settings())
     assert [f.level for f in findings] == ["ok", "ok"], findings
+
+
+def test_invalid_config_value_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "teddy.toml"
+    bad.write_text("[health]\nport = 99999\n")
+    assert doctor.run(parse("--config", str(bad)), checks=[ok_check]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("FAIL  config"))
+    assert "health.port" in line

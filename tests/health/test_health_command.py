@@ -93,3 +93,11 @@ async def test_token(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_healthz_url(url: str | None, host: str, port: int, expected: str) -> None:
     assert health_cmd.healthz_url(url, host, port) == expected
+
+
+async def test_default_url_comes_from_config(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEDDY_HEALTH__PORT", str(daemon.server.port))
+    assert await run_cmd() == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "healthy"
