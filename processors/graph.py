@@ -63,7 +63,7 @@ class TaskManager:
         children: dict[str, list[str]] = {}
         for task in tasks:
             inside = 0
-            for dep in task.depends_on:
+            for dep in task._depends_on or ():
                 if dep == task.id:
                     raise DependencyCycle(f"task {task.id} depends on itself")
                 if dep in batch:

@@ -192,7 +192,7 @@ class AdvancedAsyncProcessor(Scheduler):
         tm = self.task_manager
         if task.id in tm.jobs:
             raise InvalidTask(f"task id {task.id} was already submitted")
-        for dep in task.depends_on:
+        for dep in task._depends_on or ():
             if dep not in tm.jobs and dep not in task.dependency_results:
                 if dep == task.id:
                     raise DependencyCycle(f"task {task.id} depends on itself")

@@ -142,7 +142,7 @@ class Scheduler(Outcomes):
                 hooks.adopt(outcome)
         if job.memory_intensive and not self._memory_seen:
             self._memory_seen = self.gated = True
-        if job.depends_on:
+        if job._depends_on:
             bad = tm.link(job)
             if bad is not None:
                 root = bad.caused_by or bad.task_id

@@ -6,7 +6,7 @@ import enum
 import itertools
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 
@@ -128,28 +128,116 @@ class JobState:
     worker: Any
 
 
-@dataclass(eq=False, slots=True)
 class ProcessingTask(JobState):
     """One job. ``payload`` is the processor function's input; dependencies' results arrive in
-    ``dependency_results`` (dependency id -> result) before the task starts."""
+    ``dependency_results`` (dependency id -> result) before the task starts.
 
-    task_type: ProcessingType | str
-    payload: dict[str, Any]
-    priority: TaskPriority = TaskPriority.NORMAL
-    timeout: float | None = None
-    max_retries: int = 0
-    cpu_intensive: bool = False
-    memory_intensive: bool = False
-    io_bound: bool = False
-    tags: set[str] = field(default_factory=set)
-    depends_on: list[str] = field(default_factory=list)
-    id: str = field(default_factory=new_task_id)
-    created_at: float = field(default_factory=time.time)
-    #: retry after a timeout too (by default only exceptions are retried)
-    retry_on_timeout: bool = False
-    dependency_results: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: dependency id -> its task type, so ``dependency_result(type)`` needs no lookup
-    dependency_types: dict[str, str] = field(default_factory=dict, repr=False)
+    A plain slotted class rather than a dataclass so that ``tags``, ``depends_on``,
+    ``dependency_results`` and ``dependency_types`` are created on first use: a task that never
+    needs them costs one object instead of three for the garbage collector, which is most of what
+    100k queued tasks cost. Equality is identity."""
+
+    __slots__ = (
+        "_dependency_results",
+        "_dependency_types",
+        "_depends_on",
+        "_tags",
+        "cpu_intensive",
+        "created_at",
+        "id",
+        "io_bound",
+        "max_retries",
+        "memory_intensive",
+        "payload",
+        "priority",
+        "retry_on_timeout",
+        "task_type",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        task_type: ProcessingType | str,
+        payload: dict[str, Any],
+        priority: TaskPriority = TaskPriority.NORMAL,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        cpu_intensive: bool = False,
+        memory_intensive: bool = False,
+        io_bound: bool = False,
+        tags: set[str] | None = None,
+        depends_on: list[str] | None = None,
+        id: str | None = None,
+        created_at: float | None = None,
+        retry_on_timeout: bool = False,
+        dependency_results: dict[str, Any] | None = None,
+        dependency_types: dict[str, str] | None = None,
+    ) -> None:
+        self.task_type = task_type
+        self.payload = payload
+        self.priority = priority
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.cpu_intensive = cpu_intensive
+        self.memory_intensive = memory_intensive
+        self.io_bound = io_bound
+        self._tags = tags
+        self._depends_on = depends_on
+        self.id = new_task_id() if id is None else id
+        self.created_at = time.time() if created_at is None else created_at
+        #: retry after a timeout too (by default only exceptions are retried)
+        self.retry_on_timeout = retry_on_timeout
+        self._dependency_results = dependency_results
+        #: dependency id -> its task type, so ``dependency_result(type)`` needs no lookup
+        self._dependency_types = dependency_types
+
+    @property
+    def tags(self) -> set[str]:
+        tags = self._tags
+        if tags is None:
+            tags = self._tags = set()
+        return tags
+
+    @tags.setter
+    def tags(self, value: set[str]) -> None:
+        self._tags = value
+
+    @property
+    def depends_on(self) -> list[str]:
+        depends_on = self._depends_on
+        if depends_on is None:
+            depends_on = self._depends_on = []
+        return depends_on
+
+    @depends_on.setter
+    def depends_on(self, value: list[str]) -> None:
+        self._depends_on = value
+
+    @property
+    def dependency_results(self) -> dict[str, Any]:
+        results = self._dependency_results
+        if results is None:
+            results = self._dependency_results = {}
+        return results
+
+    @dependency_results.setter
+    def dependency_results(self, value: dict[str, Any]) -> None:
+        self._dependency_results = value
+
+    @property
+    def dependency_types(self) -> dict[str, str]:
+        types = self._dependency_types
+        if types is None:
+            types = self._dependency_types = {}
+        return types
+
+    @dependency_types.setter
+    def dependency_types(self, value: dict[str, str]) -> None:
+        self._dependency_types = value
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _REPR_FIELDS)
+        return f"ProcessingTask({shown})"
 
     def dependency_result(self, task_type: ProcessingType | str) -> Any | None:
         """The result of the last dependency (in ``depends_on`` order) of ``task_type``, or None."""
@@ -166,7 +254,7 @@ class ProcessingTask(JobState):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
-            object.__setattr__(self, name, value)
+            setattr(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description (payload values that JSON cannot hold are summarised)."""
@@ -187,7 +275,25 @@ class ProcessingTask(JobState):
         }
 
 
-_TASK_FIELDS = tuple(f.name for f in fields(ProcessingTask))
+#: the constructor's arguments, in order (what is pickled, and what repr shows but the last two)
+_TASK_FIELDS = (
+    "task_type",
+    "payload",
+    "priority",
+    "timeout",
+    "max_retries",
+    "cpu_intensive",
+    "memory_intensive",
+    "io_bound",
+    "tags",
+    "depends_on",
+    "id",
+    "created_at",
+    "retry_on_timeout",
+    "dependency_results",
+    "dependency_types",
+)
+_REPR_FIELDS = _TASK_FIELDS[:-2]
 
 
 def describe_value(value: Any) -> Any:
