@@ -5,7 +5,8 @@ Rules only and rules + semantic layer, measured in the same run, on:
   block >= 99 %, false block <= 2 %; exit 1 when the shipped filter misses them. The semantic
   layer's prototypes ARE these sentences, so its numbers here are in-sample.
 * held-out corpora, never tuned on: safety_holdout_* (written first, but by the author of the
-  broad rules, so optimistic) and safety_fresh_* (written after the rules, evaluated sealed).
+  broad rules, so optimistic), safety_fresh_* (written after the rules, never looked into) and
+  safety_fresh2_* (written after every filter change, measured once).
     python benchmarks/safety.py [--verbose] [--show-heldout]
 """
 
@@ -30,6 +31,7 @@ SETS = {  # name -> (unsafe file, benign file)
     "tuning": ("safety_unsafe.txt", "safety_benign.txt"),
     "holdout": ("safety_holdout_unsafe.txt", "safety_holdout_benign.txt"),
     "fresh": ("safety_fresh_unsafe.txt", "safety_fresh_benign.txt"),
+    "fresh2": ("safety_fresh2_unsafe.txt", "safety_fresh2_benign.txt"),
 }
 
 
