@@ -6,7 +6,7 @@ Rules only and rules + semantic layer, measured in the same run, on:
   layer's prototypes ARE these sentences, so its numbers here are in-sample.
 * held-out corpora, never tuned on: safety_holdout_* (written first, but by the author of the
   broad rules, so optimistic), safety_fresh_* (written after the rules, never looked into) and
-  safety_fresh2_* (written after every filter change, measured once).
+  safety_fresh2_* / safety_fresh3_* (each written after a filter change and measured once).
     python benchmarks/safety.py [--verbose] [--show-heldout]
 """
 
@@ -32,6 +32,7 @@ SETS = {  # name -> (unsafe file, benign file)
     "holdout": ("safety_holdout_unsafe.txt", "safety_holdout_benign.txt"),
     "fresh": ("safety_fresh_unsafe.txt", "safety_fresh_benign.txt"),
     "fresh2": ("safety_fresh2_unsafe.txt", "safety_fresh2_benign.txt"),
+    "fresh3": ("safety_fresh3_unsafe.txt", "safety_fresh3_benign.txt"),
 }
 
 
