@@ -116,24 +116,33 @@ class TaskManager:
             job.remaining += 1
         return None
 
-    def release(self, job: Job, value: Any) -> list[Job]:
-        """``job`` completed with ``value``: hand it to dependents; return those now ready."""
+    def release(self, job: Job, value: Any) -> int:
+        """``job`` completed with ``value``: hand it to its dependents and queue those now ready
+        (in the order they depend on it); returns how many were queued."""
         dependents = job.dependents
         if dependents is None:
-            return []
+            return 0
         job.dependents = None
-        if type(dependents) is not list:
-            dependents = [dependents]  # type: ignore[list-item]
-        ready: list[Job] = []
-        for dep in dependents:
+        job_id = job.id
+        type_key = job.type_key
+        released = 0
+        group = dependents if isinstance(dependents, list) else (dependents,)
+        for dep in group:
             if dep.status is not PENDING:
                 continue
-            dep.dependency_results[job.id] = value
-            dep.dependency_types[job.id] = job.type_key
+            results = dep._dependency_results  # not the properties: no lookups on the hot path
+            if results is None:
+                results = dep._dependency_results = {}
+            results[job_id] = value
+            types = dep._dependency_types
+            if types is None:
+                types = dep._dependency_types = {}
+            types[job_id] = type_key
             dep.remaining -= 1
             if dep.remaining == 0:
-                ready.append(dep)
-        return ready
+                self.push_ready(dep)
+                released += 1
+        return released
 
     def cascade(self, root: Job) -> list[Job]:
         """Every still-pending job that (transitively) depends on ``root``, dependencies first.

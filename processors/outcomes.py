@@ -210,6 +210,7 @@ class Outcomes:
                     waiter.set_result(result)
         if was_pending and self._space_waiters:
             self._space_freed()
+        worker = job.worker
         job.worker = None
         hooks = self.hooks
         for hook in hooks.finished:  # inlined Hooks.fire
@@ -227,9 +228,9 @@ class Outcomes:
         if job.dependents:
             if status is COMPLETED:
                 released = tm.release(job, value)
-                for dep in released:
-                    tm.push_ready(dep)
-                for _ in released[: self.max_workers]:
+                if released and worker is not None and worker is asyncio.current_task():
+                    released -= 1  # the worker finishing this job starts the next one itself
+                for _ in range(min(released, self.max_workers)):
                     self._wake()
             else:
                 root = caused_by or job.id
