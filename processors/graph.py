@@ -92,9 +92,9 @@ class TaskManager:
         """Wire ``job`` to its dependencies. Returns the result of the first dependency that
         already ended badly (the job must then be cancelled in its name), else None."""
         jobs = self.jobs
-        results = job.dependency_results
+        restored = job._dependency_results  # set only by a snapshot restore (or by the caller)
         for dep_id in job.depends_on:
-            if dep_id in results:  # restored from a snapshot: already satisfied
+            if restored and dep_id in restored:  # restored from a snapshot: already satisfied
                 continue
             dep = jobs.get(dep_id)
             if dep is None:
@@ -102,7 +102,7 @@ class TaskManager:
             if type(dep) is TaskResult:
                 if dep.status is not COMPLETED:
                     return dep
-                results[dep_id] = dep.result
+                job.dependency_results[dep_id] = dep.result
                 job.dependency_types[dep_id] = dep.task_type
                 continue
             assert isinstance(dep, ProcessingTask)
@@ -125,6 +125,8 @@ class TaskManager:
         job.dependents = None
         job_id = job.id
         type_key = job.type_key
+        levels = self.levels
+        queued = self.queued
         released = 0
         group = dependents if isinstance(dependents, list) else (dependents,)
         for dep in group:
@@ -139,8 +141,15 @@ class TaskManager:
                 types = dep._dependency_types = {}
             types[job_id] = type_key
             dep.remaining -= 1
-            if dep.remaining == 0:
-                self.push_ready(dep)
+            if dep.remaining == 0:  # inlined push_ready
+                key = dep.key
+                level = dep.priority - 1
+                fifo = levels[level] if 0 <= level < 5 else None
+                if fifo is not None and (not fifo or fifo[-1] < key):
+                    fifo.append(key)
+                else:
+                    heapq.heappush(self.late, key)
+                queued[key] = dep
                 released += 1
         return released
 

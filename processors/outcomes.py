@@ -228,8 +228,10 @@ class Outcomes:
         if job.dependents:
             if status is COMPLETED:
                 released = tm.release(job, value)
-                if released and worker is not None and worker is asyncio.current_task():
-                    released -= 1  # the worker finishing this job starts the next one itself
+                if released and worker is not None:
+                    # Only the worker running a job completes it, and it then goes on to start
+                    # the next ready job itself: one fewer to wake.
+                    released -= 1
                 for _ in range(min(released, self.max_workers)):
                     self._wake()
             else:
