@@ -51,7 +51,7 @@ def setup_logging(
     for old in [h for h in root.handlers if h.get_name() == ROOT]:
         root.removeHandler(old)
         old.close()
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream or _private_stderr())
     handler.set_name(ROOT)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -63,6 +63,22 @@ def setup_logging(
     root.addHandler(handler)
     set_level(level)
     return handler
+
+
+_stderr_copy: TextIO | None = None
+
+
+def _private_stderr() -> TextIO:
+    """Our own duplicate of fd 2. PortAudio (re)initialisation (``sounddevice._initialize``, run
+    on every capture retry) points fd 2 at /dev/null for a moment to hide ALSA chatter; logging
+    through a copy made at start keeps every log line, whichever thread initialises PortAudio."""
+    global _stderr_copy
+    if _stderr_copy is None:
+        try:
+            _stderr_copy = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+        except (AttributeError, OSError, ValueError):  # no real fd (e.g. captured by a test)
+            return sys.stderr
+    return _stderr_copy
 
 
 def set_level(level: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
+import signal
 import sys
 from pathlib import Path
 
@@ -48,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"teddy: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level, config.logging.format)
+    # `kill -USR1 <pid>` dumps every thread's stack to the log: for diagnosing a stuck bear.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     logging.getLogger("teddy").info("config: %s", source)
     from daemon.app import Daemon
 
