@@ -99,13 +99,12 @@ class TaskManager:
             dep = jobs.get(dep_id)
             if dep is None:
                 raise UnknownDependency(f"task {job.id} depends on unknown task id {dep_id!r}")
-            if type(dep) is TaskResult:
+            if isinstance(dep, TaskResult):  # finished already
                 if dep.status is not COMPLETED:
                     return dep
                 job.dependency_results[dep_id] = dep.result
                 job.dependency_types[dep_id] = dep.task_type
                 continue
-            assert isinstance(dep, ProcessingTask)
             waiting = dep.dependents
             if waiting is None:
                 dep.dependents = job
