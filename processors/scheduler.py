@@ -1,9 +1,9 @@
 """The scheduling core: worker coroutines, job execution, completion, retries, cascades.
 
-A fixed set of worker coroutines pops jobs from one heap keyed by (priority, submission order) and
-runs coroutine processors inline, so the hot path of a job that never suspends is a few dict and
-heap operations: no asyncio.Task, no timer, no loop iteration per job. Workers yield to the loop
-every ``SLICE`` seconds so a burst of quick jobs never starves the rest of the daemon.
+A fixed set of worker coroutines pops jobs from one ready queue ordered by (priority, submission
+order) and runs coroutine processors inline, so the hot path of a job that never suspends is a few
+dict and deque operations: no asyncio.Task, no timer, no loop iteration per job. Workers yield to
+the loop every ``SLICE`` seconds so a burst of quick jobs never starves the rest of the daemon.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class Scheduler(Outcomes):
         # the processor's bookkeeping slots (see ``JobState``), set here rather than in a method
         job.type_key = str(job.task_type)
         job.seq = seq
-        job.key = (job.priority << 48) | seq  # heap key: priority, then submission order
+        job.key = (job.priority << 48) | seq  # ready-queue key: priority, then submission order
         job.status = PENDING
         job.submitted_at = time.monotonic()
         job.started_at = job.deadline = 0.0
