@@ -282,6 +282,20 @@ class Daemon:
             ),
         )
 
+    def _apply_live(self) -> None:
+        cfg = self.config
+        if self.stages is not None:
+            self.stages.apply_live(cfg)
+        if self.listener is not None:
+            endpointer = self.listener.endpointer
+            endpointer.threshold = cfg.vad.threshold
+            endpointer.neg_threshold = max(0.0, cfg.vad.threshold - 0.15)
+        if self.pipeline is not None and isinstance(self.pipeline.context, ConversationContext):
+            self.pipeline.context.turns = cfg.llm.history_turns
+            self.pipeline.context.session_timeout_s = cfg.llm.session_timeout_s
+        if self.processor is not None and self.store is not None:
+            self._register_checks()  # health thresholds are bound into the checks
+
     async def _watch_capture(self) -> None:
         """Readiness follows the microphone; overflows feed the metrics."""
         while True:
@@ -324,8 +338,7 @@ class Daemon:
             self.config = plan.config
             set_level(self.config.logging.level)
             try:
-                if self.stages is not None:
-                    self.stages.apply_live(self.config)
+                self._apply_live()
             except Exception:
                 log.exception("reload: applying the new settings failed")
             log.info("reload: %s", plan.summary())

@@ -116,7 +116,7 @@ class Pipeline:
         self._processor = processor
         self._history = history
         self._bus = bus
-        self._context = context
+        self.context = context
         self.plugin_steps = list(plugin_steps)
         self._timeouts = timeouts or StageTimeouts()
         self._speak = speak
@@ -263,7 +263,7 @@ class Pipeline:
             text=text,
         )
         await self._emit(EventKind.SPEECH_ENDED, live, live.t0)
-        context = await self._context() if self._context is not None else {}
+        context = await self.context() if self.context is not None else {}
         graph = build_graph(
             interaction_id,
             audio=audio,

@@ -7,6 +7,7 @@ its tasks fail with the reason, health names it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -40,7 +41,11 @@ class Stages:
 
     async def load(self, *, speech: bool = True, transcription: bool = True) -> None:
         """Load every model in turn (one at a time: the board has two cores)."""
-        steps: list[tuple[str, Any]] = [("emotion", self.emotion), ("llm", self.responder)]
+        steps: list[tuple[str, Any]] = [
+            ("emotion", self.emotion),
+            ("llm", self.responder),
+            ("safety", _SafetyModel()),
+        ]
         if transcription:
             steps.insert(0, ("stt", self.transcriber))
         if speech:
@@ -73,13 +78,40 @@ class Stages:
             await close()
 
     def apply_live(self, config: TeddyConfig) -> None:
-        """SIGHUP: push the settings that may change live into the running stages."""
+        """SIGHUP: push the settings that may change live (``LIVE_KEYS``) into the stages."""
+        from dataclasses import replace
+
         from processors.alerts import AlertStage
 
         self.alerts = AlertStage.from_config(config.alerts.model_dump())
         self.notification.alerts = self.alerts
+        stt = config.stt
+        guard = self.transcriber.guard
+        guard.config = replace(
+            guard.config,
+            no_speech_threshold=stt.no_speech_threshold,
+            logprob_threshold=stt.logprob_threshold,
+            compression_ratio_threshold=stt.compression_ratio_threshold,
+            min_speech_ratio=stt.min_speech_ratio,
+        )
+        client = getattr(self.responder, "_client", None)
+        if client is not None:
+            client.max_tokens = config.llm.max_tokens
         self.responder.child_age = config.child.age
+        self.responder.child_name = config.child.name
+        self.responder.system_prompt = config.llm.system_prompt or None
         self.responder.history_turns = config.llm.history_turns
+
+
+class _SafetyModel:
+    """Loads the safety filter's semantic layer at start, not on the first reply sentence."""
+
+    async def load(self) -> None:
+        from processors.safety import shared_semantic
+
+        layer = shared_semantic()
+        if not await asyncio.to_thread(lambda: layer.available):
+            raise RuntimeError("semantic safety layer unavailable; the rules still apply")
 
 
 def build_stages(
@@ -137,6 +169,8 @@ def build_stages(
         max_retries=llm.max_retries,
         max_retry_after_s=llm.max_retry_after_s,
         child_age=config.child.age,
+        child_name=config.child.name,
+        system_prompt=llm.system_prompt or None,
         history_turns=llm.history_turns,
         sentence_sink=speaker if config.pipeline.speak else None,
     )

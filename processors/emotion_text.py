@@ -18,6 +18,7 @@ The three become logits and one softmax, so the scores sum to 1.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -96,6 +97,7 @@ def wordllama_dir() -> Path:
     return Path(wordllama.__file__).parent
 
 
+@functools.cache
 def load_wordllama() -> Any:
     """Load the embedding model from the wheel; never touch the network."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -96,6 +96,8 @@ class Responder:
         max_retries: int = 2,
         max_retry_after_s: float = 2.0,
         child_age: int = 5,
+        child_name: str = "",
+        system_prompt: str | None = None,
         history_turns: int = 6,
         sentence_sink: SentenceSink | None = None,
         safety: SafetyFilter | None = None,
@@ -107,6 +109,8 @@ class Responder:
         self.model = model
         self.timeout_s = timeout_s
         self.child_age = child_age
+        self.child_name = child_name
+        self.system_prompt = system_prompt or None
         self.history_turns = history_turns
         self.sentence_sink = sentence_sink
         self.safety = safety or SafetyFilter()
@@ -203,7 +207,13 @@ class Responder:
         """Stream the reply into ``turn``; return None on success or the offline reason."""
         assert self._client is not None
         history = payload.get("history")
-        system = build_system_prompt(self.child_age, emotion, concerns)
+        system = build_system_prompt(
+            self.child_age,
+            emotion,
+            concerns,
+            child_name=self.child_name,
+            custom=self.system_prompt,
+        )
         messages = build_messages(
             history if isinstance(history, list) else None, text, self.history_turns
         )

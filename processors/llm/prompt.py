@@ -38,9 +38,18 @@ _EMOTION_HINTS = {
 
 
 def build_system_prompt(
-    child_age: int, emotion: str | None = None, concerns: Iterable[str] = ()
+    child_age: int,
+    emotion: str | None = None,
+    concerns: Iterable[str] = (),
+    *,
+    child_name: str = "",
+    custom: str | None = None,
 ) -> str:
-    """The persona and rules for a companion of a child of ``child_age`` years."""
+    """The persona and rules for a companion of a child of ``child_age`` years.
+
+    ``custom`` (``llm.system_prompt``) replaces the built-in persona and rules; the per-turn
+    emotion and concern lines are still added, and the output safety filter still applies.
+    """
     hint = _EMOTION_HINTS.get((emotion or "").lower())
     emotion_line = f"\nRight now: {hint}\n" if hint else ""
     concern_list = sorted(set(concerns))
@@ -52,8 +61,13 @@ def build_system_prompt(
         if concern_list
         else ""
     )
-    return _SYSTEM_TEMPLATE.format(
-        age=child_age, emotion_line=emotion_line, concern_line=concern_line
+    name = child_name.strip()
+    name_line = f"\nThe child's first name is {name}; use it now and then.\n" if name else ""
+    if custom:
+        return (custom.strip() + "\n" + name_line + emotion_line + concern_line).rstrip()
+    return (
+        _SYSTEM_TEMPLATE.format(age=child_age, emotion_line=emotion_line, concern_line=concern_line)
+        + name_line
     ).rstrip()
 
 
