@@ -20,13 +20,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
     parser.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
+    parser.add_argument("--config", type=Path, help="TOML config whose [stt] gives the defaults")
     parser.add_argument(
-        "--backend", default="faster-whisper", choices=["faster-whisper", "openai-whisper"]
+        "--backend", choices=["faster-whisper", "openai-whisper"], help="default: stt.backend"
     )
-    parser.add_argument("--model", default="tiny.en", help="tiny.en, base, or a model path")
-    parser.add_argument("--beam-size", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--language", default="en")
+    parser.add_argument("--model", help="tiny.en, base, or a model path (default: stt.model)")
+    parser.add_argument("--beam-size", type=int, help="default: stt.beam_size")
+    parser.add_argument("--threads", type=int, help="default: stt.cpu_threads")
+    parser.add_argument("--language", help="default: stt.language ('' = detect)")
     parser.set_defaults(func=run)
 
 
@@ -66,14 +67,23 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from tqdm import tqdm
 
+    from daemon.config import ConfigError, load_config
     from processors.transcription import Transcriber
 
+    try:
+        stt = load_config(args.config).stt
+    except ConfigError as exc:
+        print(f"teddy: {exc}", file=sys.stderr)
+        return 2
+    language = stt.language if args.language is None else args.language
     stage = Transcriber(
-        backend=args.backend,
-        model=args.model,
-        beam_size=args.beam_size,
-        cpu_threads=args.threads,
-        language=args.language,
+        backend=args.backend or stt.backend,
+        model=args.model or stt.model,
+        compute_type=stt.compute_type,
+        beam_size=args.beam_size or stt.beam_size,
+        cpu_threads=args.threads or stt.cpu_threads,
+        language=language or None,
+        cache_dir=stt.cache_dir,
     )
     try:
         stage.load_sync()
