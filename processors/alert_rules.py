@@ -14,17 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-EMOTIONS = (
-    "joy",
-    "sadness",
-    "fear",
-    "anger",
-    "surprise",
-    "disgust",
-    "trust",
-    "anticipation",
-    "neutral",
-)
+from processors.emotion_labels import EMOTIONS
+
 SEVERITIES = ("info", "warning", "urgent")
 DEFAULT_EMOTION_THRESHOLDS: Mapping[str, float] = {"fear": 0.7, "sadness": 0.75, "anger": 0.75}
 DEFAULT_KEYWORDS = (

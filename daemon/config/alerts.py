@@ -13,19 +13,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from daemon.config.base import OptPath, OptStr, Section
+from processors.emotion_labels import EMOTIONS as _EMOTIONS
 
-#: the emotion classes (mirrors ``processors.emotion_labels.EMOTIONS``; a test keeps them equal)
-EMOTIONS = (
-    "joy",
-    "sadness",
-    "fear",
-    "anger",
-    "surprise",
-    "disgust",
-    "trust",
-    "anticipation",
-    "neutral",
-)
+#: the emotion classes (one list for the stage, the alert rules and the config)
+EMOTIONS = _EMOTIONS
 
 Emotion = Literal[
     "joy", "sadness", "fear", "anger", "surprise", "disgust", "trust", "anticipation", "neutral"
