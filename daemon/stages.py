@@ -128,7 +128,6 @@ def build_stages(
     from processors.notification import NotificationStage
     from processors.response import Responder
     from processors.speech import Speaker
-    from processors.stt.guard import GuardConfig
     from processors.transcription import Transcriber
 
     stt = config.stt
@@ -141,12 +140,10 @@ def build_stages(
         language=stt.language,
         cache_dir=stt.cache_dir,
         max_duration_s=max(config.audio.max_utterance_s + 5.0, 30.0),
-        guard=GuardConfig(
-            min_speech_ratio=stt.min_speech_ratio,
-            no_speech_threshold=stt.no_speech_threshold,
-            logprob_threshold=stt.logprob_threshold,
-            compression_ratio_threshold=stt.compression_ratio_threshold,
-        ),
+        min_speech_ratio=stt.min_speech_ratio,
+        no_speech_threshold=stt.no_speech_threshold,
+        logprob_threshold=stt.logprob_threshold,
+        compression_ratio_threshold=stt.compression_ratio_threshold,
     )
     emotion = EmotionAnalyzer(prototypes_path=config.emotion.prototypes_path)
     speaker = Speaker(
