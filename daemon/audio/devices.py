@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from processors import portaudio_guard
+
 PORTAUDIO_HINT = (
     "PortAudio library not found: install the Debian package libportaudio2 "
     "(sudo apt-get install libportaudio2)"
@@ -67,12 +69,19 @@ def load_sounddevice() -> ModuleType:
     return module
 
 
-def reinitialize() -> None:
-    """Re-enumerate devices (hot-plug). Invalidates open streams: call with none open."""
+def reinitialize() -> bool:
+    """Re-enumerate devices (hot-plug); False if skipped because the bear is speaking.
+
+    It invalidates every open stream, so it waits for playback streams to close (a skipped
+    re-enumeration is simply retried on the next capture attempt)."""
     sd = load_sounddevice()
-    with contextlib.suppress(Exception):
-        sd._terminate()
-    sd._initialize()
+
+    def restart() -> None:
+        with contextlib.suppress(Exception):
+            sd._terminate()
+        sd._initialize()
+
+    return portaudio_guard.when_idle(restart)
 
 
 def list_devices() -> list[Device]:

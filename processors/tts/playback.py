@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from processors import portaudio_guard
 from processors.audio import resample
 from processors.tts.base import Float32Array, OutputUnavailable
 
@@ -192,6 +193,8 @@ class PlaybackStream:
                 self._stream.close()
             except Exception as exc:
                 log.warning("closing the output stream: %s", exc)
+            finally:
+                portaudio_guard.stream_closed()
 
 
 class AudioOutput:
@@ -221,6 +224,7 @@ class AudioOutput:
         index = resolve_output_device(self.device)
         info = sd.query_devices(index)
         channels, rate = _settings(sd, index, info, sample_rate)
+        portaudio_guard.stream_opening()
         try:
             stream = sd.OutputStream(
                 samplerate=rate,
@@ -232,6 +236,7 @@ class AudioOutput:
             )
             stream.start()
         except Exception as exc:  # PortAudioError: busy, unplugged, rejected settings
+            portaudio_guard.stream_closed()
             raise OutputUnavailable(f"cannot open output device {info['name']!r}: {exc}") from exc
         return PlaybackStream(stream, rate, channels, self.block_ms)
 
