@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from daemon.config.base import OptPath, OptStr, Section
+from processors.alert_rules import DEFAULT_KEYWORDS
 from processors.emotion_labels import EMOTIONS as _EMOTIONS
 
 #: the emotion classes (one list for the stage, the alert rules and the config)
@@ -23,17 +24,6 @@ Emotion = Literal[
 ]
 Score = Annotated[float, Field(gt=0, le=1)]
 
-DEFAULT_KEYWORDS = (
-    "hurt me",
-    "hurts me",
-    "hit me",
-    "hits me",
-    "touched me",
-    "don't tell",
-    "nobody loves me",
-    "run away",
-    "help me",
-)
 DEFAULT_SAFETY_CATEGORIES = (
     "abuse_disclosure",
     "danger_disclosure",
