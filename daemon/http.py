@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import inspect
-import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from daemon.config.sections import is_loopback
 from daemon.health import HealthRegistry
 from daemon.metrics import CONTENT_TYPE, TeddyMetrics
 
@@ -32,15 +32,6 @@ LatencyProvider = Callable[[], Mapping[str, Any]]
 
 class HealthServerError(RuntimeError):
     """The server cannot start as configured (unsafe bind, port in use, bad address)."""
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve anywhere
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
