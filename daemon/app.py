@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from daemon.audio.frames import SAMPLE_RATE
 from daemon.config import TeddyConfig, reload_config
 from daemon.events import EventBus, LatencyTracker, PipelineEvent
 from daemon.health import HealthRegistry
@@ -233,7 +234,7 @@ class Daemon:
 
     def _on_utterance(self, event: Any) -> None:
         if self.pipeline is not None:
-            self.pipeline.submit_utterance(event.audio, 16_000, event.ended_at)
+            self.pipeline.submit_utterance(event.audio, SAMPLE_RATE, event.ended_at)
 
     async def _start_http(self) -> None:
         h = self.config.health

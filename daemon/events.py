@@ -93,10 +93,6 @@ class LatencyTracker:
         if event.kind is EventKind.INTERACTION_DONE:
             del self._start[event.interaction_id]
 
-    def latency(self, interaction_id: str, event: PipelineEvent) -> float | None:
-        start = self._start.get(interaction_id)
-        return None if start is None else event.t - start
-
     def summary(self) -> dict[str, dict[str, float | int]]:
         out: dict[str, dict[str, float | int]] = {}
         for kind, samples in self._samples.items():

@@ -55,12 +55,6 @@ class InteractionGraph:
         """Tasks in submission order (every dependency before its dependents)."""
         return list(self.tasks.values())
 
-    def step_of(self, task_id: str) -> str | None:
-        for name, task in self.tasks.items():
-            if task.id == task_id:
-                return name
-        return None
-
 
 @dataclass(frozen=True)
 class StageTimeouts:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from daemon.audio import SAMPLE_RATE, AudioSource, ReplaySource
+from daemon.audio import AudioSource
 from daemon.endpointing import (
     Endpointer,
     Event,
@@ -34,11 +34,6 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self.utterances = 0
         self.dropped: dict[str, int] = {}
-        self.finished = asyncio.Event()  # set when a replay source has run out
-
-    @property
-    def is_replay(self) -> bool:
-        return isinstance(self.source, ReplaySource)
 
     def start(self) -> None:
         if self._task is None:
@@ -59,8 +54,6 @@ class Listener:
             # The source itself retries device problems; anything escaping it is a bug worth a
             # loud log, but the daemon keeps serving health and typed chats.
             log.exception("listener stopped unexpectedly")
-        finally:
-            self.finished.set()
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
@@ -83,6 +76,3 @@ class Listener:
                 await self._task
             self._task = None
         self.source.close()
-
-
-__all__ = ["SAMPLE_RATE", "Listener"]

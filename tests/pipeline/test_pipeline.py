@@ -37,7 +37,6 @@ class Stages:
         self.seen: list[str] = []
         self.transcript: str | Exception = "I am scared of the dark"
         self.reply_gate: asyncio.Event | None = None
-        self.speak_started = asyncio.Event()
         self.reply_started = asyncio.Event()
 
     async def transcribe(self, task: ProcessingTask) -> dict[str, Any]:
@@ -69,7 +68,6 @@ class Stages:
     async def notify(self, task: ProcessingTask) -> dict[str, Any]:
         self.seen.append(task.payload["kind"])
         if task.payload["kind"] == "speech":
-            self.speak_started.set()
             return {"spoken": "ok", "first_audio_at": asyncio.get_running_loop().time()}
         return {"alerts": [{"rule": "emotion:fear", "severity": "warning", "message": "m"}]}
 
