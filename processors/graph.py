@@ -10,13 +10,16 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from processors.errors import DependencyCycle, InvalidTask, UnknownDependency
 from processors.task import ProcessingTask, TaskResult, TaskStatus, type_name
 
 HELD_TYPE = 1
 HELD_MEMORY = 2
+
+#: ``Job.key`` is (priority << SEQ_BITS) | submission number: one int orders the ready queue
+SEQ_BITS = 48
+SEQ_MASK = (1 << SEQ_BITS) - 1
 
 PENDING = TaskStatus.PENDING
 RUNNING = TaskStatus.RUNNING
@@ -63,7 +66,7 @@ class TaskManager:
         children: dict[str, list[str]] = {}
         for task in tasks:
             inside = 0
-            for dep in task._depends_on or ():
+            for dep in task.dependency_ids():
                 if dep == task.id:
                     raise DependencyCycle(f"task {task.id} depends on itself")
                 if dep in batch:
@@ -93,7 +96,8 @@ class TaskManager:
         already ended badly (the job must then be cancelled in its name), else None."""
         jobs = self.jobs
         restored = job._dependency_results  # set only by a snapshot restore (or by the caller)
-        for dep_id in job.depends_on:
+        deps = job._depends_on  # inlined dependency_ids(): this runs once per submitted task
+        for dep_id in (deps,) if isinstance(deps, str) else deps or ():
             if restored and dep_id in restored:  # restored from a snapshot: already satisfied
                 continue
             dep = jobs.get(dep_id)
@@ -115,40 +119,29 @@ class TaskManager:
             job.remaining += 1
         return None
 
-    def release(self, job: Job, value: Any) -> int:
-        """``job`` completed with ``value``: hand it to its dependents and queue those now ready
-        (in the order they depend on it); returns how many were queued."""
+    def release(self, job: Job, result: TaskResult) -> int:
+        """``job`` completed with ``result``: hand it to its dependents and queue those now
+        ready (in the order they depend on it); returns how many were queued."""
         dependents = job.dependents
         if dependents is None:
             return 0
         job.dependents = None
-        job_id = job.id
-        type_key = job.type_key
-        levels = self.levels
-        queued = self.queued
         released = 0
         group = dependents if isinstance(dependents, list) else (dependents,)
         for dep in group:
             if dep.status is not PENDING:
                 continue
-            results = dep._dependency_results  # not the properties: no lookups on the hot path
-            if results is None:
-                results = dep._dependency_results = {}
-            results[job_id] = value
-            types = dep._dependency_types
-            if types is None:
-                types = dep._dependency_types = {}
-            types[job_id] = type_key
-            dep.remaining -= 1
-            if dep.remaining == 0:  # inlined push_ready
+            dep.deliver(result)
+            remaining = dep.remaining = dep.remaining - 1
+            if remaining == 0:  # inlined push_ready
                 key = dep.key
                 level = dep.priority - 1
-                fifo = levels[level] if 0 <= level < 5 else None
+                fifo = self.levels[level] if 0 <= level < 5 else None
                 if fifo is not None and (not fifo or fifo[-1] < key):
                     fifo.append(key)
                 else:
                     heapq.heappush(self.late, key)
-                queued[key] = dep
+                self.queued[key] = dep
                 released += 1
         return released
 

@@ -44,7 +44,7 @@ class TypeLimits:
             return True
         running = self.running.get(key, 0)
         if running >= limit:
-            heapq.heappush(self._parked.setdefault(key, []), (priority, job.seq, job))
+            heapq.heappush(self._parked.setdefault(key, []), (priority, job.key, job))
             return False
         self.running[key] = running + 1
         return True
@@ -105,7 +105,7 @@ class MemoryGate:
 
     def try_acquire(self, job: Job, priority: int) -> bool:
         if self.running >= self.limit:
-            heapq.heappush(self._parked, (priority, job.seq, job))
+            heapq.heappush(self._parked, (priority, job.key, job))
             return False
         self.running += 1
         return True

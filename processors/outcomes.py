@@ -227,13 +227,14 @@ class Outcomes:
             tm.forget_old()
         if job.dependents:
             if status is COMPLETED:
-                released = tm.release(job, value)
-                if released and worker is not None:
+                released = tm.release(job, result)
+                if worker is not None:
                     # Only the worker running a job completes it, and it then goes on to start
                     # the next ready job itself: one fewer to wake.
                     released -= 1
-                for _ in range(min(released, self.max_workers)):
-                    self._wake()
+                if released > 0 and self._idle:
+                    for _ in range(min(released, len(self._idle))):
+                        self._wake()
             else:
                 root = caused_by or job.id
                 reason = cascade_reason(result, root) if caused_by is None else error

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
+from processors.admission import PermissionCheck
 from processors.errors import (
     DependencyCycle,
     InvalidTask,
@@ -26,7 +27,7 @@ from processors.limits import RateLimiter
 from processors.metrics import WorkerStats
 from processors.outcomes import PENDING, RUNNING
 from processors.retry import RetryPolicy
-from processors.scheduler import PermissionCheck, Scheduler
+from processors.scheduler import Scheduler
 from processors.snapshot import snapshot_tasks, tasks_from_snapshot
 from processors.task import ProcessingTask, ProcessingType, TaskResult, TaskStatus
 
@@ -192,7 +193,7 @@ class AdvancedAsyncProcessor(Scheduler):
         tm = self.task_manager
         if task.id in tm.jobs:
             raise InvalidTask(f"task id {task.id} was already submitted")
-        for dep in task._depends_on or ():
+        for dep in task.dependency_ids():
             if dep not in tm.jobs and dep not in task.dependency_results:
                 if dep == task.id:
                     raise DependencyCycle(f"task {task.id} depends on itself")

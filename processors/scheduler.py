@@ -14,27 +14,16 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from processors.errors import (
-    NoProcessorRegistered,
-    PermissionDenied,
-)
+from processors.admission import Admission, PermissionCheck
+from processors.errors import NoProcessorRegistered
 from processors.execution import ExecutionContexts, is_async_callable
-from processors.graph import HELD_MEMORY, HELD_TYPE, Job, TaskManager
+from processors.graph import SEQ_BITS, Job, TaskManager
 from processors.hooks import Hooks
 from processors.limits import MemoryGate, RateLimiter, TypeLimits
 from processors.metrics import Metrics, WorkerStats
-from processors.outcomes import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PENDING,
-    RUNNING,
-    Outcomes,
-    cascade_reason,
-)
+from processors.outcomes import CANCELLED, COMPLETED, FAILED, PENDING, RUNNING, cascade_reason
 from processors.registry import ProcessorRegistry, Resolved
 from processors.retry import RetryPolicy
 from processors.task import ProcessingTask, ProcessingType
@@ -46,10 +35,8 @@ CUSTOM = ProcessingType.CUSTOM.value
 #: longest a worker runs jobs back to back before letting the loop breathe
 SLICE = 0.002
 
-PermissionCheck = Callable[[ProcessingTask], "bool | Awaitable[bool]"]
 
-
-class Scheduler(Outcomes):
+class Scheduler(Admission):
     """State and machinery shared by the public processor API (see ``processor.py``)."""
 
     def __init__(
@@ -99,18 +86,6 @@ class Scheduler(Outcomes):
         self.gated = False
         self._update_gate()
 
-    # -- overridable -----------------------------------------------------------------------
-
-    async def request_permission(self, task: ProcessingTask) -> bool:
-        """Gate every start (rate limits, quotas...). Override in a subclass or pass
-        ``permission_check``; a denied task is retried with backoff, then fails."""
-        if self._permission is None:
-            return True
-        verdict = self._permission(task)
-        if inspect.isawaitable(verdict):
-            verdict = await verdict
-        return bool(verdict)
-
     # -- submission -------------------------------------------------------------------------
 
     def _enqueue(self, job: ProcessingTask) -> None:
@@ -118,8 +93,7 @@ class Scheduler(Outcomes):
         tm = self.task_manager
         # the processor's bookkeeping slots (see ``JobState``), set here rather than in a method
         job.type_key = str(job.task_type)
-        job.seq = seq
-        job.key = (job.priority << 48) | seq  # ready-queue key: priority, then submission order
+        job.key = (job.priority << SEQ_BITS) | seq  # ready-queue order: priority, then submission
         job.status = PENDING
         job.submitted_at = time.monotonic()
         job.started_at = job.deadline = 0.0
@@ -143,6 +117,7 @@ class Scheduler(Outcomes):
         if job.memory_intensive and not self._memory_seen:
             self._memory_seen = self.gated = True
         if job._depends_on:
+            job.freeze_dependencies()
             bad = tm.link(job)
             if bad is not None:
                 root = bad.caused_by or bad.task_id
@@ -235,78 +210,6 @@ class Scheduler(Outcomes):
                 raise
             except Exception:  # a bug in bookkeeping must not silently kill a worker
                 log.exception("processor worker %s: internal error", stats.name)
-
-    def _update_gate(self) -> None:
-        """Recompute whether starts need ``_admit`` (kept as a flag: checked once per job)."""
-        self.gated = (
-            bool(self.limits.limits) or self.rate_limit is not None or self._asks_permission
-        )
-
-    @property
-    def _asks_permission(self) -> bool:
-        return (
-            self._permission is not None
-            or type(self).request_permission is not Scheduler.request_permission
-        )
-
-    async def _admit(self, job: Job) -> bool:
-        """Per-type limit, rate limit and permission. False: the job was parked or deferred."""
-        task = job
-        limits = self.limits
-        if limits and job.type_key in limits.limits:
-            if not limits.try_acquire(job, task.priority):
-                return False
-            job.held |= HELD_TYPE
-        if task.memory_intensive:
-            if not self.memory_gate.try_acquire(job, task.priority):
-                self._unslot(job)
-                return False
-            job.held |= HELD_MEMORY
-        rate = self.rate_limit
-        if rate is not None:
-            wait = rate.try_acquire(time.monotonic())
-            if wait > 0.0:
-                self._unslot(job)
-                self.task_manager.push_ready(job)
-                await asyncio.sleep(wait)
-                return False
-        if not self._asks_permission:
-            return True
-        error: Exception | None = None
-        try:
-            allowed = await self.request_permission(task)
-        except Exception as exc:
-            log.exception("request_permission failed for task %s", job.id)
-            allowed, error = False, exc
-        if job.status is not PENDING:  # cancelled while we asked
-            self._unslot(job)
-            return False
-        if allowed:
-            return True
-        self._unslot(job)
-        job.denials += 1
-        if job.denials > self._permission_retries or error is not None:
-            reason = f"{type(error).__name__}: {error}" if error else f"{job.denials} times"
-            self._finish(
-                job,
-                FAILED,
-                error=f"PermissionDenied: request_permission refused the task ({reason})",
-                exc=PermissionDenied(reason),
-            )
-        else:
-            delay = self.retry_policy.delay(job.denials)
-            job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
-        return False
-
-    def _unslot(self, job: Job) -> None:
-        """Give back the admission slots ``job`` holds; the next parked job becomes ready."""
-        held, job.held = job.held, 0
-        for flag in (HELD_TYPE, HELD_MEMORY):
-            if held & flag:
-                nxt = self.limits.release(job) if flag == HELD_TYPE else self.memory_gate.release()
-                if nxt is not None:
-                    self.task_manager.push_ready(nxt)
-                    self._wake()
 
     async def _resolve(self, job: Job) -> Resolved | NoProcessorRegistered:
         task = job

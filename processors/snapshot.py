@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from processors.errors import SnapshotError
-from processors.graph import Job
+from processors.graph import SEQ_MASK, Job
 from processors.task import ProcessingTask, ProcessingType, TaskPriority
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _task_entry(job: Job) -> dict[str, Any]:
 def snapshot_tasks(jobs: Iterable[Job], *, skip_unserializable: bool = False) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    for job in sorted(jobs, key=lambda j: j.seq):
+    for job in sorted(jobs, key=lambda j: j.key & SEQ_MASK):
         try:
             entries.append(_task_entry(job))
         except (TypeError, ValueError) as exc:

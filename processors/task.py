@@ -6,6 +6,7 @@ import enum
 import itertools
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,6 @@ class JobState:
             "key",
             "remaining",
             "retry_handle",
-            "seq",
             "started_at",
             "stats",
             "status",
@@ -118,7 +118,6 @@ class JobState:
     #: unfinished dependencies (-1: visited by a cancellation cascade)
     remaining: int
     retry_handle: Any
-    seq: int
     started_at: float
     stats: Any
     status: TaskStatus
@@ -138,6 +137,7 @@ class ProcessingTask(JobState):
     100k queued tasks cost. Equality is identity."""
 
     __slots__ = (
+        "_arrived",
         "_dependency_results",
         "_dependency_types",
         "_depends_on",
@@ -182,7 +182,8 @@ class ProcessingTask(JobState):
         self.memory_intensive = memory_intensive
         self.io_bound = io_bound
         self._tags = tags
-        self._depends_on = depends_on
+        #: a list until submitted, then frozen (see ``freeze_dependencies``)
+        self._depends_on: list[str] | tuple[str, ...] | str | None = depends_on
         self.id = new_task_id() if id is None else id
         self.created_at = time.time() if created_at is None else created_at
         #: retry after a timeout too (by default only exceptions are retried)
@@ -190,6 +191,8 @@ class ProcessingTask(JobState):
         self._dependency_results = dependency_results
         #: dependency id -> its task type, so ``dependency_result(type)`` needs no lookup
         self._dependency_types = dependency_types
+        #: results of completed dependencies not unpacked yet (see ``deliver``)
+        self._arrived: TaskResult | list[TaskResult] | None = None
 
     @property
     def tags(self) -> set[str]:
@@ -204,17 +207,41 @@ class ProcessingTask(JobState):
 
     @property
     def depends_on(self) -> list[str]:
+        """The ids this task waits for. Fixed once the task is submitted (``freeze_dependencies``):
+        from then on this returns a copy, since changing a queued task's dependencies cannot
+        rewire the graph."""
         depends_on = self._depends_on
         if depends_on is None:
             depends_on = self._depends_on = []
+        elif isinstance(depends_on, str):
+            return [depends_on]
+        elif isinstance(depends_on, tuple):
+            return list(depends_on)
         return depends_on
 
     @depends_on.setter
     def depends_on(self, value: list[str]) -> None:
         self._depends_on = value
 
+    def dependency_ids(self) -> Sequence[str]:
+        """``depends_on`` without a copy, whatever form it is stored in."""
+        depends_on = self._depends_on
+        if isinstance(depends_on, str):
+            return (depends_on,)
+        return depends_on or ()
+
+    def freeze_dependencies(self) -> None:
+        """Called at submission. A lone dependency is kept as its id and several as a tuple: the
+        caller's list is let go, and neither form is tracked by the garbage collector, whose
+        collections are what 100k queued tasks mostly cost."""
+        depends_on = self._depends_on
+        if depends_on and not isinstance(depends_on, str):
+            self._depends_on = depends_on[0] if len(depends_on) == 1 else tuple(depends_on)
+
     @property
     def dependency_results(self) -> dict[str, Any]:
+        if self._arrived is not None:
+            self._unpack_arrived()
         results = self._dependency_results
         if results is None:
             results = self._dependency_results = {}
@@ -226,6 +253,8 @@ class ProcessingTask(JobState):
 
     @property
     def dependency_types(self) -> dict[str, str]:
+        if self._arrived is not None:
+            self._unpack_arrived()
         types = self._dependency_types
         if types is None:
             types = self._dependency_types = {}
@@ -234,6 +263,29 @@ class ProcessingTask(JobState):
     @dependency_types.setter
     def dependency_types(self, value: dict[str, str]) -> None:
         self._dependency_types = value
+
+    def deliver(self, result: TaskResult) -> None:
+        """A dependency completed: keep its result for ``dependency_results``. Stored as is and
+        unpacked on first read, so a dependency edge costs no dicts unless the task looks."""
+        arrived = self._arrived
+        if arrived is None:
+            self._arrived = result
+        elif isinstance(arrived, list):
+            arrived.append(result)
+        else:
+            self._arrived = [arrived, result]
+
+    def _unpack_arrived(self) -> None:
+        arrived = self._arrived
+        self._arrived = None
+        if self._dependency_results is None:
+            self._dependency_results = {}
+        if self._dependency_types is None:
+            self._dependency_types = {}
+        for done in arrived if isinstance(arrived, list) else (arrived,):
+            assert done is not None
+            self._dependency_results[done.task_id] = done.result
+            self._dependency_types[done.task_id] = done.task_type
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _REPR_FIELDS)
@@ -253,6 +305,7 @@ class ProcessingTask(JobState):
         return {name: getattr(self, name) for name in _TASK_FIELDS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self._arrived = None
         for name, value in state.items():
             setattr(self, name, value)
 

@@ -74,3 +74,40 @@ async def test_a_finished_task_is_kept_as_one_stable_result(
     assert await processor.get_task_result(task_id) is result
     assert seen == [result]
     assert await processor.get_task_status(task_id) is TaskStatus.COMPLETED
+
+
+async def test_dependencies_are_fixed_once_submitted(processor: AdvancedAsyncProcessor) -> None:
+    first, second = create_task("t", {}), create_task("t", {})
+    processor.register_processor("t", _echo)
+    await processor.submit_tasks([first, second])
+    one = create_task("t", {}, depends_on=[first.id])
+    both = create_task("t", {}, depends_on=[first.id, second.id])
+    await processor.submit_tasks([one, both])
+    one.depends_on.append("not-a-task")  # a copy: the queued task's edges cannot change
+    assert one.depends_on == [first.id] and both.depends_on == [first.id, second.id]
+    assert (await processor.wait_for_task(both.id)).status is TaskStatus.COMPLETED
+    assert both.dependency_results == {first.id: first.id, second.id: second.id}
+    assert both.dependency_types == {first.id: "t", second.id: "t"}
+
+
+async def test_dependency_results_survive_pickling_into_a_worker_process(
+    processor: AdvancedAsyncProcessor,
+) -> None:
+    processor.register_processor("t", _echo)
+    parent = create_task("t", {})
+    child = create_task("t", {}, depends_on=[parent.id])
+    seen: list[ProcessingTask] = []
+
+    async def capture(task: ProcessingTask) -> None:
+        seen.append(pickle.loads(pickle.dumps(task)))
+
+    processor.register_processor("capture", capture)
+    child.task_type = "capture"
+    await processor.submit_tasks([parent, child])
+    assert (await processor.wait_for_task(child.id)).status is TaskStatus.COMPLETED
+    assert seen[0].dependency_results == {parent.id: parent.id}
+    assert seen[0].dependency_result("t") == parent.id
+
+
+async def _echo(task: ProcessingTask) -> str:
+    return task.id
