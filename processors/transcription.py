@@ -22,6 +22,7 @@ from processors.errors import BadAudio
 from processors.stt.backends import BACKENDS, SttBackend, create_backend
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
+from processors.stt.window import EncoderWindow
 
 ENHANCEMENT_TYPE = "audio_enhancement"
 
@@ -51,12 +52,19 @@ class Transcriber:
         logprob_threshold: float | None = None,
         compression_ratio_threshold: float | None = None,
         min_speech_ratio: float | None = None,
+        encoder_window_s: float = 10.0,
     ) -> None:
-        """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``."""
+        """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
+
+        ``encoder_window_s``: faster-whisper's encoder runs on at least this many seconds
+        (the utterance plus >= 5 s of silence) instead of 30 s; 0 keeps the full 30 s window.
+        """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
         if beam_size < 1 or cpu_threads < 1:
             raise ValueError("beam_size and cpu_threads must be >= 1")
+        if encoder_window_s < 0:
+            raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
         self.backend_name = backend
         self.model = model
         self.device = device
@@ -67,6 +75,9 @@ class Transcriber:
         self.cache_dir = cache_dir
         self.max_duration_s = max_duration_s
         self.max_clipped_fraction = max_clipped_fraction
+        self.encoder_window = (
+            EncoderWindow(min_s=encoder_window_s) if 0 < encoder_window_s < 30 else None
+        )
         overrides = {
             "no_speech_threshold": no_speech_threshold,
             "logprob_threshold": logprob_threshold,
@@ -102,6 +113,7 @@ class Transcriber:
                     self.compute_type,
                     self.cpu_threads,
                     self.cache_dir,
+                    self.encoder_window,
                 )
             return self._backend
 

@@ -13,8 +13,11 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from processors.audio import Float32Array
+import numpy as np
+
+from processors.audio import TARGET_RATE, Float32Array
 from processors.stt.types import Segment, Transcript
+from processors.stt.window import SHORT_WINDOW, EncoderWindow, windowed_model_class
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 
@@ -29,7 +32,16 @@ class SttBackend(Protocol):
 
 
 class FasterWhisperBackend:
+    """faster-whisper on CTranslate2; by default the encoder runs on a short window.
+
+    ``encoder_window=None`` keeps faster-whisper's own 30 s window. Should a short window make
+    the model loop (a compression ratio above ``LOOP_RATIO``), that utterance is decoded again
+    with the full window, so the short window never costs a transcript.
+    """
+
     name = "faster-whisper"
+    LOOP_RATIO = 2.4  # Whisper's own repetition threshold
+    TOKENS_PER_S = 10.0  # > 2x fast speech (~4.5 tokens/s); bounds the cost of a loop
 
     def __init__(
         self,
@@ -37,38 +49,66 @@ class FasterWhisperBackend:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 2,
+        encoder_window: EncoderWindow | None = SHORT_WINDOW,
+        warm_up: bool = True,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from faster_whisper import WhisperModel
-
         self.model_path = model_path
-        self._model = WhisperModel(
+        self.encoder_window = encoder_window
+        self._model = windowed_model_class()(
             str(model_path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
         self._lock = threading.Lock()
+        if warm_up:
+            # The first decode allocates CTranslate2's buffers (~2x slower); not on a child's turn.
+            self.transcribe(_warm_up_audio(), None, 5)
 
     def transcribe(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
         with self._lock:
-            segments, info = self._model.transcribe(
-                audio,
-                language=language,
-                beam_size=beam_size,
-                temperature=0.0,
-                condition_on_previous_text=False,
-                vad_filter=False,  # the guard runs its own VAD on the whole utterance
+            transcript = self._decode(audio, language, beam_size, self.encoder_window)
+            if self.encoder_window is not None and any(
+                s.compression_ratio > self.LOOP_RATIO for s in transcript.segments
+            ):
+                transcript = self._decode(audio, language, beam_size, None)
+        return transcript
+
+    def _decode(
+        self,
+        audio: Float32Array,
+        language: str | None,
+        beam_size: int,
+        window: EncoderWindow | None,
+    ) -> Transcript:
+        self._model.window = window
+        seconds = min(len(audio) / TARGET_RATE, 30.0)  # the bound applies per 30 s window
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,  # the guard runs its own VAD on the whole utterance
+            max_new_tokens=round(16 + self.TOKENS_PER_S * seconds),
+        )
+        found = [
+            Segment(
+                start=float(s.start),
+                end=float(s.end),
+                text=str(s.text),
+                avg_logprob=float(s.avg_logprob),
+                no_speech_prob=float(s.no_speech_prob),
+                compression_ratio=float(s.compression_ratio),
             )
-            found = [
-                Segment(
-                    start=float(s.start),
-                    end=float(s.end),
-                    text=str(s.text),
-                    avg_logprob=float(s.avg_logprob),
-                    no_speech_prob=float(s.no_speech_prob),
-                    compression_ratio=float(s.compression_ratio),
-                )
-                for s in segments  # a generator: decoding happens here, under the lock
-            ]
+            for s in segments  # a generator: decoding happens here, under the caller's lock
+        ]
         return Transcript(found, str(info.language))
+
+
+def _warm_up_audio() -> Float32Array:
+    """One second of a gated tone: enough for the encoder and a few decoder steps."""
+    t = np.arange(TARGET_RATE, dtype=np.float32) / TARGET_RATE
+    gate = (np.sin(2 * np.pi * 3 * t) > 0).astype(np.float32)
+    return (0.2 * np.sin(2 * np.pi * 220 * t) * gate).astype(np.float32)
 
 
 class OpenAIWhisperBackend:
@@ -117,13 +157,17 @@ def create_backend(
     compute_type: str = "int8",
     cpu_threads: int = 2,
     cache_dir: Path | None = None,
+    encoder_window: EncoderWindow | None = SHORT_WINDOW,
 ) -> SttBackend:
-    """Resolve ``model`` for ``backend`` (nothing downloads) and load it."""
+    """Resolve ``model`` for ``backend`` (nothing downloads) and load it.
+
+    ``encoder_window`` applies to faster-whisper only (openai-whisper's encoder needs 30 s).
+    """
     from processors.stt.models import resolve_ct2_model, resolve_openai_checkpoint
 
     if backend == "faster-whisper":
         return FasterWhisperBackend(
-            resolve_ct2_model(model, cache_dir), device, compute_type, cpu_threads
+            resolve_ct2_model(model, cache_dir), device, compute_type, cpu_threads, encoder_window
         )
     if backend == "openai-whisper":
         return OpenAIWhisperBackend(
