@@ -1,8 +1,9 @@
 """Text emotion: VADER valence + a wordllama prototype classifier + child-phrasing rules.
 
-Default: the three are features of ONE trained softmax regression (processors.emotion_model,
-shipped as processors/data/emotion_model.npz, trained and cross-validated by
-processors.emotion_training), so the data, not hand-set gains, decides how much each counts.
+Default: the three, plus hashed words, are features of ONE trained softmax regression
+(processors.emotion_model, shipped as processors/data/emotion_model.npz, trained and
+cross-validated by processors.emotion_training on ~1070 labelled sentences), so the data, not
+hand-set gains, decides how much each counts.
 If that file is missing or does not fit, the hand-weighted hybrid below is used:
 
 * wordllama (a 16 MB static embedding model inside its wheel) embeds the utterance; a softmax

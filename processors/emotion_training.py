@@ -1,16 +1,19 @@
 """Train the emotion classifier offline (cross-validated); write processors/data/emotion_model.npz.
 
 Training data: the example phrases (processors/data/emotion_prototypes.json) and the labelled
-sentences in ``TRAIN_SETS``. emotion_eval is kept out (it is the set the issue asks us to report,
-though earlier rules were tuned on it) and emotion_holdout6 is never read here: it is the
-untouched test set.
+sentences in ``TRAIN_SETS``: the first sets (dev, holdout2-5, ~230 sentences) and the training
+corpus tests/data/emotion_train_<class>.jsonl (~840 child-style utterances, written fresh for
+training). emotion_eval is kept out (it is the set the issue asks us to report, though earlier
+rules were tuned on it); emotion_holdout6 and emotion_holdout7 (blind) are never read here.
 
 Honest estimate: stratified k-fold over the labelled sentences (the phrases are always in the
 training part); every sentence is predicted by a model that never saw it. The L2 strength and
 the fear/sadness alert bias are chosen on those out-of-fold predictions; the final model is
 then trained on everything.
 
-    .venv/bin/python -m processors.emotion_training [--folds 5] [--out FILE]
+    OMP_NUM_THREADS=1 .venv/bin/python -m processors.emotion_training [--folds 5] [--out FILE]
+
+(one BLAS thread: the matrices are small, and threads only add overhead, ~2x here.)
 """
 
 from __future__ import annotations
@@ -39,10 +42,13 @@ TRAIN_SETS = (
     "emotion_holdout3",
     "emotion_holdout4",
     "emotion_holdout5",
+    *sorted(p.stem for p in DATA.glob("emotion_train_*.jsonl")),
 )
-L2_GRID = (3e-4, 1e-4, 3e-5)
-BIAS_GRID = tuple(round(0.1 * i, 1) for i in range(0, 21))
+L2_GRID = (3e-5, 1e-5, 3e-6)
+BIAS_GRID = tuple(round(0.1 * i, 1) for i in range(0, 31))
 RECALL_TARGET = 0.9
+#: when no bias reaches the recall target, the alert bias may cost at most this much accuracy
+ACCURACY_BUDGET = 0.015
 PHRASE_WEIGHT = 2.0  # by CV (0.25-8 tried): the curated phrases are worth more than one sentence
 Labels = npt.NDArray[np.intp]
 
@@ -62,6 +68,13 @@ def load_rows(path: Path) -> list[tuple[str, str]]:
 
 def train_sentences(data_dir: Path = DATA) -> list[tuple[str, str]]:
     return [row for name in TRAIN_SETS for row in load_rows(data_dir / f"{name}.jsonl")]
+
+
+def describe_sets() -> str:
+    """The training sets, short: dev+holdout2..5 + the emotion_train_* corpus."""
+    corpus = [n for n in TRAIN_SETS if n.startswith("emotion_train_")]
+    first = "+".join(n.removeprefix("emotion_") for n in TRAIN_SETS if n not in corpus)
+    return f"{first} + emotion_train_* ({len(corpus)} files)" if corpus else first
 
 
 def phrase_rows() -> list[tuple[str, str]]:
@@ -136,16 +149,21 @@ def recall(pred: Labels, y: Labels, emotion: str) -> float:
 
 
 def choose_alert_bias(logits: npt.NDArray[np.float64], y: Labels) -> float:
-    """Best accuracy with fear and sadness recall >= target; else the best worst-alert recall."""
+    """The smallest bias with the best accuracy among those giving fear and sadness recall >=
+    target; if none does, the largest bias within ``ACCURACY_BUDGET`` of the best accuracy.
 
-    def key(bias: float) -> tuple[bool, float, float]:
-        pred = with_bias(logits, bias)
-        worst = min(recall(pred, y, e) for e in ALERT_CLASSES)
-        met = worst >= RECALL_TARGET
-        accuracy = float((pred == y).mean())
-        return (met, accuracy if met else worst, accuracy)
-
-    return max(BIAS_GRID, key=lambda b: (key(b), -b))
+    (Chasing an unreachable recall target pushed the bias to the top of the grid and cost 10+
+    points of accuracy for a few points of recall.)
+    """
+    preds = {b: with_bias(logits, b) for b in BIAS_GRID}
+    accuracy = {b: float((p == y).mean()) for b, p in preds.items()}
+    met = [
+        b for b, p in preds.items() if min(recall(p, y, e) for e in ALERT_CLASSES) >= RECALL_TARGET
+    ]
+    if met:
+        return max(met, key=lambda b: (accuracy[b], -b))
+    best = max(accuracy.values())
+    return max(b for b in BIAS_GRID if accuracy[b] >= best - ACCURACY_BUDGET)
 
 
 def subset(data: Dataset, rows: npt.NDArray[np.bool_]) -> Dataset:
@@ -191,7 +209,7 @@ def train(
     model.alert_bias = bias
     model.note = (
         f"trained on {len(data.y_phrases)} phrases + {len(data.y_sentences)} sentences "
-        f"({', '.join(TRAIN_SETS)}); l2={l2} alert_bias={bias} by {k}-fold CV "
+        f"({describe_sets()}); l2={l2} alert_bias={bias} by {k}-fold CV "
         f"(out-of-fold accuracy {accuracy:.3f})"
     )
     if out is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from processors import emotion_training as training
-from processors.emotion_features import FEATURE_DIM
+from processors.emotion_features import FEATURE_DIM, HASH_DIM, word_features
 from processors.emotion_labels import EMOTIONS
 from processors.emotion_model import SoftmaxModel, fit_softmax
 from processors.emotion_text import HybridTextEmotion, HybridWeights
@@ -91,6 +91,28 @@ def test_choose_alert_bias_reaches_the_recall_target() -> None:
     assert (training.with_bias(logits, bias) == y).all()
 
 
+def test_unreachable_recall_target_costs_at_most_the_accuracy_budget() -> None:
+    fear, joy = EMOTIONS.index("fear"), EMOTIONS.index("joy")
+    logits = np.zeros((100, 9))
+    logits[:, joy] = 1.0
+    logits[:20, fear] = -5.0  # 20 fear rows no bias in the grid can recover
+    logits[20:22, fear] = 0.95  # two that a small bias does recover
+    y = np.array([fear] * 22 + [joy] * 78, dtype=np.intp)
+    bias = training.choose_alert_bias(logits, y)
+    accuracy = float((training.with_bias(logits, bias) == y).mean())
+    assert bias >= 0.1  # the two fear rows are taken
+    assert accuracy >= 0.80 - training.ACCURACY_BUDGET
+
+
+def test_word_features_are_stable_and_see_word_pairs() -> None:
+    a = word_features("I'm NOT scared")
+    assert np.array_equal(a, word_features("i'm not scared"))
+    assert a.shape == (HASH_DIM,)
+    assert np.linalg.norm(a) == pytest.approx(1.0)
+    assert not np.array_equal(a, word_features("not i'm scared"))  # order matters via pairs
+    assert not word_features("!!!").any()
+
+
 def test_unknown_label_in_a_set_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "set.jsonl"
     bad.write_text(json.dumps({"text": "hi", "emotion": "glee"}) + "\n")
@@ -105,3 +127,16 @@ def test_holdout6_is_large_and_never_trained_on() -> None:
     trained = {t.lower() for t, _ in training.train_sentences()}
     phrases = {t.lower() for t, _ in training.phrase_rows()}
     assert not {t.lower() for t, _ in rows} & (trained | phrases)
+
+
+def test_training_uses_the_corpus_and_never_the_evaluation_sets() -> None:
+    assert any(name.startswith("emotion_train_") for name in training.TRAIN_SETS)
+    assert len(training.train_sentences()) >= 800
+    for name in ("emotion_eval", "emotion_holdout6", "emotion_holdout7"):
+        assert name not in training.TRAIN_SETS
+
+
+def test_eval_sentences_are_not_in_the_training_corpus() -> None:
+    rows = training.load_rows(DATA / "emotion_eval.jsonl")
+    trained = {t.lower() for t, _ in training.train_sentences()}
+    assert not {t.lower() for t, _ in rows} & trained
