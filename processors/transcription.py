@@ -22,7 +22,7 @@ from processors.errors import BadAudio
 from processors.stt.backends import BACKENDS, SttBackend, create_backend
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
-from processors.stt.window import EncoderWindow
+from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
 
 ENHANCEMENT_TYPE = "audio_enhancement"
 
@@ -52,17 +52,20 @@ class Transcriber:
         logprob_threshold: float | None = None,
         compression_ratio_threshold: float | None = None,
         min_speech_ratio: float | None = None,
-        encoder_window_s: float = 10.0,
+        encoder_window_s: float | None = None,
     ) -> None:
         """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
 
         ``encoder_window_s``: faster-whisper's encoder runs on at least this many seconds
-        (the utterance plus >= 5 s of silence) instead of 30 s; 0 keeps the full 30 s window.
+        (the utterance plus >= 5 s of silence) instead of 30 s; 0 keeps the full 30 s window;
+        None: the window measured for ``model`` (10 s for tiny.en, none for others).
         """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
         if beam_size < 1 or cpu_threads < 1:
             raise ValueError("beam_size and cpu_threads must be >= 1")
+        if encoder_window_s is None:
+            encoder_window_s = DEFAULT_WINDOW_S.get(model, 0.0)
         if encoder_window_s < 0:
             raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
         self.backend_name = backend

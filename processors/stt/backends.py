@@ -17,7 +17,7 @@ import numpy as np
 
 from processors.audio import TARGET_RATE, Float32Array
 from processors.stt.types import Segment, Transcript
-from processors.stt.window import SHORT_WINDOW, EncoderWindow, windowed_model_class
+from processors.stt.window import EncoderWindow, windowed_model_class
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 
@@ -32,7 +32,7 @@ class SttBackend(Protocol):
 
 
 class FasterWhisperBackend:
-    """faster-whisper on CTranslate2; by default the encoder runs on a short window.
+    """faster-whisper on CTranslate2, optionally with the encoder on a short window.
 
     ``encoder_window=None`` keeps faster-whisper's own 30 s window. Should a short window make
     the model loop (a compression ratio above ``LOOP_RATIO``), that utterance is decoded again
@@ -49,7 +49,7 @@ class FasterWhisperBackend:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 2,
-        encoder_window: EncoderWindow | None = SHORT_WINDOW,
+        encoder_window: EncoderWindow | None = None,
         warm_up: bool = True,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -157,7 +157,7 @@ def create_backend(
     compute_type: str = "int8",
     cpu_threads: int = 2,
     cache_dir: Path | None = None,
-    encoder_window: EncoderWindow | None = SHORT_WINDOW,
+    encoder_window: EncoderWindow | None = None,
 ) -> SttBackend:
     """Resolve ``model`` for ``backend`` (nothing downloads) and load it.
 

@@ -155,3 +155,12 @@ def test_guard_rejects_non_speech_even_past_the_vad(name: str, open_gate: Transc
     }[name]
     with pytest.raises(UtteranceRejected):
         open_gate.transcribe_array(audio)
+
+
+def test_the_stage_builds_its_window_from_encoder_window_s() -> None:
+    assert Transcriber().encoder_window == EncoderWindow(min_s=10.0)
+    assert Transcriber(encoder_window_s=0).encoder_window is None
+    assert Transcriber(model="base").encoder_window is None  # measured: base is worse with it
+    assert Transcriber(model="base", encoder_window_s=15).encoder_window == EncoderWindow(15.0)
+    with pytest.raises(ValueError, match="encoder_window_s"):
+        Transcriber(encoder_window_s=-1)
