@@ -139,6 +139,7 @@ def build_stages(
         beam_size=stt.beam_size,
         language=stt.language,
         cache_dir=stt.cache_dir,
+        encoder_window_s=None if stt.encoder_window_s == "auto" else stt.encoder_window_s,
         max_duration_s=max(config.audio.max_utterance_s + 5.0, 30.0),
         min_speech_ratio=stt.min_speech_ratio,
         no_speech_threshold=stt.no_speech_threshold,

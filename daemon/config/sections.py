@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PlainValidator, model_validator
 
 from daemon.config.base import Device, OptPath, OptStr, Section
 
@@ -81,6 +81,15 @@ class VadConfig(Section):
     )
 
 
+def _encoder_window(value: object) -> Literal["auto"] | float:
+    """One clear message instead of one per union branch."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 30:
+        return float(value)
+    raise ValueError('must be "auto" or seconds from 0 to 30 (0 = the full 30 s window)')
+
+
 class SttConfig(Section):
     backend: Literal["faster-whisper", "openai-whisper"] = Field(
         default="faster-whisper", description="speech-to-text engine"
@@ -93,6 +102,11 @@ class SttConfig(Section):
     compute_type: str = Field(default="int8", min_length=1, description="CTranslate2 compute type")
     cpu_threads: int = Field(default=2, ge=1, le=64, description="threads for decoding")
     beam_size: int = Field(default=5, ge=1, le=20, description="beam search width")
+    encoder_window_s: Annotated[Literal["auto"] | float, PlainValidator(_encoder_window)] = Field(
+        default="auto",
+        description="faster-whisper encoder window in seconds ('auto' = measured per model: "
+        "10 for tiny.en, the full 30 otherwise; 0 = always 30)",
+    )
     language: OptStr = Field(default="en", description="spoken language ('' = detect)")
     cache_dir: OptPath = Field(
         default=None, description="where assembled models live ('' = default)"

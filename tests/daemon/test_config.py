@@ -286,3 +286,11 @@ def test_world_readable_secret_is_warned_about(
     path.chmod(0o600)
     load_config(path, env={}, search=())
     assert caplog.text == ""
+
+
+def test_stt_encoder_window_is_auto_or_seconds(tmp_path: Path) -> None:
+    assert load_config(env={}, search=()).stt.encoder_window_s == "auto"
+    assert _load(tmp_path, "[stt]\nencoder_window_s = 0\n").stt.encoder_window_s == 0
+    assert _load(tmp_path, "[stt]\nencoder_window_s = 12.5\n").stt.encoder_window_s == 12.5
+    with pytest.raises(ConfigError, match=r"stt\.encoder_window_s"):
+        _load(tmp_path, '[stt]\nencoder_window_s = "fast"\n')
