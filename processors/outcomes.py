@@ -177,8 +177,7 @@ class Outcomes:
         counts[status] += 1
         job.status = status
         now = time.monotonic()
-        started = job.started_at
-        execution = now - started if started else 0.0
+        execution = now - job.clock if job.attempts else 0.0  # clock: the latest start
         if exc is not None:
             exc.__traceback__ = None  # keep the message, not the frames, for retained results
         result = tm.jobs[job.id] = TaskResult(
@@ -187,7 +186,7 @@ class Outcomes:
         )  # fmt: skip
         metrics = self.metrics  # inlined Metrics.finished_job: this runs once per task
         metrics.finished += 1
-        stats = job.stats
+        stats = metrics.by_type[job.type_key]
         stats.counts[status] += 1
         if status is COMPLETED:
             metrics.completed += 1

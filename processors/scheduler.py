@@ -95,15 +95,15 @@ class Scheduler(Admission):
         job.type_key = str(job.task_type)
         job.key = (job.priority << SEQ_BITS) | seq  # ready-queue order: priority, then submission
         job.status = PENDING
-        job.submitted_at = time.monotonic()
-        job.started_at = job.deadline = 0.0
+        job.clock = time.monotonic()
+        job.deadline = 0.0
         job.attempts = job.denials = job.remaining = job.held = 0
         job.dependents = job.waiters = job.retry_handle = job.worker = None
         job.cancel_sent = False
         tm.jobs[job.id] = job
         tm.counts[PENDING] += 1
         key = job.type_key
-        stats = job.stats = self.metrics.by_type.get(key) or self.metrics.type_stats(key)
+        stats = self.metrics.by_type.get(key) or self.metrics.type_stats(key)
         stats.counts["submitted"] += 1
         hooks = self.hooks
         for hook in hooks.submitted:  # inlined Hooks.fire
@@ -235,15 +235,16 @@ class Scheduler(Admission):
         if self._space_waiters:
             self._space_freed()
         job.attempts += 1
-        now = job.started_at = time.monotonic()
+        now = time.monotonic()
         job.worker = me
         stats.status = "busy"
         stats.task_id = job.id
         metrics = self.metrics
         if metrics.monitoring:  # inlined Metrics.started_job: this runs once per task
-            waited = now - job.submitted_at
+            waited = now - job.clock
             metrics.wait.append(waited)
-            job.stats.wait.append(waited)
+            metrics.by_type[job.type_key].wait.append(waited)
+        job.clock = now
         hooks = self.hooks
         for hook in hooks.started:  # inlined Hooks.fire
             try:

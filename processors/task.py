@@ -88,6 +88,7 @@ class JobState:
         __slots__ = (
             "attempts",
             "cancel_sent",
+            "clock",
             "deadline",
             "denials",
             "dependents",
@@ -95,10 +96,7 @@ class JobState:
             "key",
             "remaining",
             "retry_handle",
-            "started_at",
-            "stats",
             "status",
-            "submitted_at",
             "type_key",
             "waiters",
             "worker",
@@ -118,10 +116,10 @@ class JobState:
     #: unfinished dependencies (-1: visited by a cancellation cascade)
     remaining: int
     retry_handle: Any
-    started_at: float
-    stats: Any
+    #: monotonic time: of submission until the first start, then of the latest start (one
+    #: slot for both keeps queued tasks small for the garbage collector)
+    clock: float
     status: TaskStatus
-    submitted_at: float
     type_key: str
     waiters: list[Any] | None
     worker: Any
