@@ -164,3 +164,27 @@ def test_the_stage_builds_its_window_from_encoder_window_s() -> None:
     assert Transcriber(model="base", encoder_window_s=15).encoder_window == EncoderWindow(15.0)
     with pytest.raises(ValueError, match="encoder_window_s"):
         Transcriber(encoder_window_s=-1)
+
+
+@pytest.mark.slow
+def test_the_real_encoder_runs_on_the_short_window(
+    fw_stage: Transcriber, piper_clips: list[Clip], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Guards the override of WhisperModel.encode: a faster-whisper release that stopped calling
+    # it would silently bring back the 30 s encoder (2.6x the latency), not fail.
+    backend = fw_stage._backend
+    assert isinstance(backend, FasterWhisperBackend)
+    inner = backend._model.model  # the CTranslate2 model faster-whisper encodes with
+    shapes: list[tuple[int, ...]] = []
+
+    class Spy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+            shapes.append(tuple(features.shape))
+            return inner.encode(features, *args, **kwargs)
+
+    monkeypatch.setattr(backend._model, "model", Spy())
+    fw_stage.transcribe_array(piper_clips[0].audio())
+    assert shapes and all(shape[-1] < FULL_FRAMES for shape in shapes)
