@@ -8,7 +8,9 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from processors.job_state import JobState
 
 
 class ProcessingType(enum.StrEnum):
@@ -74,55 +76,6 @@ def new_task_id() -> str:
 def type_name(task_type: ProcessingType | str) -> str:
     """The registry key of a task type (``ProcessingType`` members are their own value)."""
     return str(task_type)
-
-
-class JobState:
-    """The processor's private bookkeeping of a submitted task, kept in slots of the task itself:
-    one object per queued task instead of two, which the garbage collector pays for at 100k tasks.
-    Set by the processor when the task is submitted; not part of the public API, not
-    pickled, and a task object is in one processor at a time."""
-
-    # Hidden from mypy: its dataclass plugin would otherwise see only ProcessingTask's own fields
-    # as the slots of a task and reject every assignment to these.
-    if not TYPE_CHECKING:
-        __slots__ = (
-            "attempts",
-            "cancel_sent",
-            "clock",
-            "deadline",
-            "denials",
-            "dependents",
-            "held",
-            "key",
-            "remaining",
-            "retry_handle",
-            "status",
-            "type_key",
-            "waiters",
-            "worker",
-        )
-
-    attempts: int
-    cancel_sent: bool
-    #: monotonic time a running attempt times out at (0.0: no timeout)
-    deadline: float
-    denials: int
-    #: tasks waiting on this one: a lone dependent is stored bare (no list per chain link)
-    dependents: ProcessingTask | list[ProcessingTask] | None
-    #: admission slots taken: HELD_TYPE | HELD_MEMORY (see ``processors.graph``)
-    held: int
-    #: ready-heap key: priority first, then submission order (a plain int keeps the heap cheap)
-    key: int
-    #: unfinished dependencies (-1: visited by a cancellation cascade)
-    remaining: int
-    retry_handle: Any
-    #: monotonic time: of submission until the first start, then of the latest start (one
-    #: slot for both keeps queued tasks small for the garbage collector)
-    clock: float
-    status: TaskStatus
-    type_key: str
-    waiters: list[Any] | None
-    worker: Any
 
 
 class ProcessingTask(JobState):
