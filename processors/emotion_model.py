@@ -107,8 +107,9 @@ def fit_softmax(
     penalty[-1] = 0.0  # no penalty on the bias
     # Mostly-zero columns (the hashed words) go through a sparse product, the rest stay dense.
     # Columns are reordered so the dense ones form one block (``split``) and slices suffice.
-    order = np.argsort((xb != 0).mean(axis=0) < 0.2, kind="stable")
-    split = int(((xb != 0).mean(axis=0) >= 0.2).sum())
+    sparse_column = (xb != 0).mean(axis=0) < 0.2
+    order = np.argsort(sparse_column, kind="stable")
+    split = int((~sparse_column).sum())
     xb, penalty = xb[:, order], penalty[order]
     xd = np.ascontiguousarray(xb[:, :split])
     xdt = np.ascontiguousarray(xd.T)
