@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.audio import AudioFrame, MicrophoneSource
-from daemon.endpointing import Endpointer, listen
-from daemon.vad import load_vad
+from daemon.hearing import AudioFrame, MicrophoneSource
+from daemon.hearing.endpointing import Endpointer, listen
+from daemon.hearing.vad import load_vad
 from tests.audio_rig import AudioRig
 
 

@@ -55,8 +55,8 @@ def synthesize(folder: Path, n: int) -> list[Path]:
 
 async def endpoint(paths: list[Path]) -> list[Any]:
     """Cut each file with the real VAD/endpointer (replayed fast) into its utterance."""
-    from daemon.audio import ReplaySource
-    from daemon.endpointing import Endpointer, SpeechEnded, listen
+    from daemon.hearing import ReplaySource
+    from daemon.hearing.endpointing import Endpointer, SpeechEnded, listen
 
     utterances = []
     for path in paths:
@@ -95,7 +95,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     await daemon.stages.transcriber.load()
     try:
         # Warm-up: the first call of every model pays one-off costs a running bear never sees.
-        await daemon.pipeline.run_interaction(audio=utterances[0].audio, ended_at=time.monotonic())
+        await daemon.pipeline.run_interaction(
+            audio=utterances[0].audio, ended_at=time.monotonic()
+        )
         first_audio, stages, stt_alone = [], {}, []
         for utt in utterances:
             started = time.monotonic()

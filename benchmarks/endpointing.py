@@ -27,9 +27,9 @@ from scipy.signal import correlate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.audio import SAMPLE_RATE, AudioFrame, MicrophoneSource, ReplaySource
-from daemon.endpointing import Endpointer, SpeechEnded, listen
-from tests.audio.speech import Speech, sentences_with_pauses, write
+from daemon.hearing import SAMPLE_RATE, AudioFrame, MicrophoneSource, ReplaySource
+from daemon.hearing.endpointing import Endpointer, SpeechEnded, listen
+from tests.daemon.hearing.speech import Speech, sentences_with_pauses, write
 
 SENTENCES = (
     "Hello teddy.",

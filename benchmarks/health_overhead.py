@@ -17,11 +17,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from daemon.health import HealthRegistry
-from daemon.health_checks import db_check, loop_lag_check, processor_check
-from daemon.http import HealthServer
-from daemon.looplag import LoopLagMonitor
-from daemon.metrics import TeddyMetrics
+from daemon.ops.health import HealthRegistry
+from daemon.ops.health_checks import db_check, loop_lag_check, processor_check
+from daemon.ops.http import HealthServer
+from daemon.ops.looplag import LoopLagMonitor
+from daemon.ops.metrics import TeddyMetrics
 from processors import ProcessingTask, create_processor
 
 TASKS = 4000

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from processors.response import Responder  # noqa: E402
-from processors.task import ProcessingTask, ProcessingType  # noqa: E402
+from processors.engine.task import ProcessingTask, ProcessingType  # noqa: E402
+from processors.reply.stage import Responder  # noqa: E402
 from tests.fake_messages_api import Behaviour, FakeMessagesAPI  # noqa: E402
 
 REPLY = (

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from processors.safety import SafetyFilter  # noqa: E402
+from processors.reply.safety import SafetyFilter  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 _PREFIX = re.compile(r"^\[(?P<category>[\w-]+)\]\s*")

@@ -36,9 +36,9 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from processors.stt.guard import GuardConfig
+    from processors.stt.stage import Transcriber
     from processors.stt.wer import wer
-    from processors.transcription import Transcriber
-    from tests.stt.clips import Clip
+    from tests.processors.stt.clips import Clip
 
     def load(group: str) -> list[tuple[str, Any]]:
         return [
@@ -121,7 +121,7 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
 def prepare(workdir: Path, n_subset: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """All clips (20 Piper + 20 espeak-ng) and a subset mixing both voices for the busy runs."""
     from processors.stt.models import resolve_openai_checkpoint
-    from tests.stt.clips import make_clips
+    from tests.processors.stt.clips import make_clips
 
     clips = [
         {"name": c.name, "text": c.text, "path": str(c.path), "voice": c.voice}

@@ -25,9 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from processors.tts.chain import BACKENDS, create_backend
-from processors.tts.rate import SpeakingRate
-from processors.tts.text import speakable_sentences
+from processors.speech.tts.chain import BACKENDS, create_backend
+from processors.speech.tts.rate import SpeakingRate
+from processors.speech.tts.text import speakable_sentences
 
 REPLIES = (
     "Hello there, little friend! Shall we read a story about a sleepy dragon together?",
@@ -68,7 +68,7 @@ def measure(name: str, rounds: int) -> dict[str, Any] | None:
 
 async def measure_on_device(names: list[str]) -> dict[str, float]:
     """Speaker first_audio_s (text in → first block written to the device) on the rig."""
-    from processors.speech import Speaker
+    from processors.speech.stage import Speaker
     from tests.audio_rig import AudioRig, reinit_portaudio
 
     rig = AudioRig(workdir=Path(tempfile.mkdtemp(prefix="teddy-bench-")))

@@ -16,18 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from daemon.audio.frames import SAMPLE_RATE
 from daemon.config import TeddyConfig, reload_config
-from daemon.events import EventBus, LatencyTracker, PipelineEvent
-from daemon.health import HealthRegistry
-from daemon.health_checks import (
-    capture_check,
-    db_check,
-    llm_check,
-    loop_lag_check,
-    model_check,
-    processor_check,
-)
+from daemon.hearing.frames import SAMPLE_RATE
 from daemon.history import (
     ConversationContext,
     HistoryStore,
@@ -36,12 +26,22 @@ from daemon.history import (
     purge_periodically,
     resolve_history_path,
 )
-from daemon.http import HealthServer
-from daemon.logsetup import set_level
-from daemon.looplag import LoopLagMonitor
-from daemon.metrics import TeddyMetrics
-from daemon.pipeline import Pipeline
-from daemon.sdnotify import Notifier, Watchdog
+from daemon.interaction.events import EventBus, LatencyTracker, PipelineEvent
+from daemon.interaction.pipeline import Pipeline
+from daemon.ops.health import HealthRegistry
+from daemon.ops.health_checks import (
+    capture_check,
+    db_check,
+    llm_check,
+    loop_lag_check,
+    model_check,
+    processor_check,
+)
+from daemon.ops.http import HealthServer
+from daemon.ops.logsetup import set_level
+from daemon.ops.looplag import LoopLagMonitor
+from daemon.ops.metrics import TeddyMetrics
+from daemon.ops.sdnotify import Notifier, Watchdog
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class Daemon:
         if self.serve_http:
             await self._start_http()
 
-        from daemon.stages import build_stages
+        from daemon.interaction.stages import build_stages
 
         self.listener = self._make_listener() if self.listen else None
         gate = self.listener.bear_speaking if self.listener is not None else None
@@ -214,10 +214,10 @@ class Daemon:
         )
 
     def _make_listener(self) -> Any:
-        from daemon.audio import open_source
-        from daemon.endpointing import Endpointer
-        from daemon.listener import Listener
-        from daemon.vad import load_vad
+        from daemon.hearing import open_source
+        from daemon.hearing.endpointing import Endpointer
+        from daemon.hearing.listener import Listener
+        from daemon.hearing.vad import load_vad
 
         cfg = self.config
         endpointer = Endpointer(

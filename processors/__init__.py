@@ -5,7 +5,7 @@ Public API, compatible with the async-processor guide::
     from processors import create_processor, create_task, ProcessingType, TaskPriority
 """
 
-from processors.errors import (
+from processors.engine.errors import (
     BadAudio,
     DependencyCycle,
     InvalidTask,
@@ -21,11 +21,11 @@ from processors.errors import (
     UnknownDependency,
     UtteranceRejected,
 )
-from processors.graph import TaskManager
-from processors.processor import AdvancedAsyncProcessor, create_processor
-from processors.registry import BUILTIN_FACTORIES, ENTRY_POINT_GROUP, ProcessorRegistry
-from processors.retry import RetryPolicy
-from processors.task import (
+from processors.engine.graph import TaskManager
+from processors.engine.processor import AdvancedAsyncProcessor, create_processor
+from processors.engine.registry import BUILTIN_FACTORIES, ENTRY_POINT_GROUP, ProcessorRegistry
+from processors.engine.retry import RetryPolicy
+from processors.engine.task import (
     ProcessingTask,
     ProcessingType,
     TaskPriority,

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from daemon.config import ConfigError, load_config
-    from daemon.logsetup import setup_logging
+    from daemon.ops.logsetup import setup_logging
 
     text = args.text.strip()
     if not text:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, Any]:
     from daemon.app import Daemon
-    from daemon.interaction_graph import ALERTS, EMOTION, REPLY, SPEECH
+    from daemon.interaction.graph import ALERTS, EMOTION, REPLY, SPEECH
 
     daemon = Daemon(config, output_spec=output, listen=False, serve_http=False)
     try:

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from daemon.audio.devices import AudioUnavailable, list_devices
+    from daemon.hearing.devices import AudioUnavailable, list_devices
 
     try:
         found = list_devices()

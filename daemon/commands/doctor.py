@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from daemon.commands.configured import Settings
-    from daemon.doctor_checks import DoctorCheck, Finding
+    from daemon.ops.doctor_checks import DoctorCheck, Finding
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,7 +35,7 @@ def format_finding(finding: Finding) -> str:
 
 
 def diagnose(settings: Settings, checks: Iterable[DoctorCheck]) -> list[Finding]:
-    from daemon.doctor_checks import Finding
+    from daemon.ops.doctor_checks import Finding
 
     findings: list[Finding] = []
     for check in checks:
@@ -60,7 +60,7 @@ def report(findings: Sequence[Finding], out: TextIO) -> int:
 
 def run(args: argparse.Namespace, checks: Sequence[DoctorCheck] | None = None) -> int:
     from daemon.commands.configured import Settings, load_settings
-    from daemon.doctor_checks import ALL_CHECKS, Finding
+    from daemon.ops.doctor_checks import ALL_CHECKS, Finding
 
     try:
         settings = load_settings(args.config)

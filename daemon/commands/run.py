@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from daemon.config import ConfigError, find_config_file, load_config_with_source
-    from daemon.logsetup import setup_logging
+    from daemon.ops.logsetup import setup_logging
 
     try:
         config, source = load_config_with_source(args.config)

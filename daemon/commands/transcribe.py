@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _transcribe_one(stage: Any, path: Path) -> dict[str, Any]:
-    from processors.errors import BadAudio, UtteranceRejected
+    from processors.engine.errors import BadAudio, UtteranceRejected
     from processors.stt.audio_file import read_audio_file
 
     started = time.perf_counter()
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from daemon.config import ConfigError, load_config
-    from processors.transcription import Transcriber
+    from processors.stt.stage import Transcriber
 
     try:
         stt = load_config(args.config).stt

@@ -1,9 +1,9 @@
 """Parent-alert settings (``[alerts]``): when a parent hears about a conversation, how often, and
 through which channels (webhook, desktop notification; the history always).
 
-The keys are exactly those of ``processors.alerts.AlertStage.from_config``, so the daemon builds
-the stage with ``AlertStage.from_config(config.alerts.model_dump())``. All of it applies live on
-SIGHUP.
+The keys are exactly those of ``processors.alerts.stage.AlertStage.from_config``, so the daemon
+builds the stage with ``AlertStage.from_config(config.alerts.model_dump())``. All of it applies
+live on SIGHUP.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from daemon.config.base import OptPath, OptStr, Section
-from processors.alert_rules import DEFAULT_KEYWORDS
-from processors.emotion_labels import EMOTIONS as _EMOTIONS
+from processors.alerts.rules import DEFAULT_KEYWORDS
+from processors.emotion.labels import EMOTIONS as _EMOTIONS
 
 #: the emotion classes (one list for the stage, the alert rules and the config)
 EMOTIONS = _EMOTIONS

@@ -10,9 +10,9 @@ from pydantic import AfterValidator, Field, model_validator
 from daemon.config.base import Section
 
 if TYPE_CHECKING:
-    from daemon.interaction_graph import PluginStep, StageTimeouts
+    from daemon.interaction.graph import PluginStep, StageTimeouts
 
-#: names ``depends_on`` may use besides other plug-in steps (daemon.interaction_graph.CORE_STEPS)
+#: names ``depends_on`` may use besides other plug-in steps (daemon.interaction.graph.CORE_STEPS)
 CORE_STEPS = ("transcription", "acoustic", "emotion", "reply", "speech", "alerts", "history")
 Priority = Literal["critical", "high", "normal", "low", "batch"]
 
@@ -46,7 +46,7 @@ class StageTimeoutsConfig(Section):
     history: float = Field(default=10.0, gt=0, le=600, description="the final history write")
 
     def to_stage_timeouts(self) -> StageTimeouts:
-        from daemon.interaction_graph import StageTimeouts
+        from daemon.interaction.graph import StageTimeouts
 
         return StageTimeouts(**self.model_dump())
 
@@ -69,7 +69,7 @@ class PipelineStepConfig(Section):
         return self.name or self.type
 
     def to_plugin_step(self) -> PluginStep:
-        from daemon.interaction_graph import PluginStep
+        from daemon.interaction.graph import PluginStep
         from processors import TaskPriority
 
         return PluginStep(

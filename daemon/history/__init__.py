@@ -2,7 +2,7 @@
 
 store = await HistoryStore.open(resolve_history_path(config.history.path),
                                 store_audio=config.history.store_audio)
-sink = PipelineHistory(store)          # what daemon.pipeline.Pipeline writes to
+sink = PipelineHistory(store)          # what daemon.interaction.pipeline.Pipeline writes to
 """
 
 from daemon.history.db import (

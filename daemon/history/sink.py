@@ -58,7 +58,7 @@ def stage_fields(task_type: str, payload: Mapping[str, Any], result: Any) -> dic
 
 
 class PipelineHistory:
-    """Implements ``daemon.pipeline.HistorySink`` on a :class:`HistoryStore`."""
+    """Implements ``daemon.interaction.pipeline.HistorySink`` on a :class:`HistoryStore`."""
 
     def __init__(self, store: HistoryStore) -> None:
         self.store = store

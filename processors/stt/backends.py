@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from processors.audio import TARGET_RATE, Float32Array
+from processors.audio.samples import TARGET_RATE, Float32Array
 from processors.stt.types import Segment, Transcript
 from processors.stt.window import EncoderWindow, windowed_model_class
 

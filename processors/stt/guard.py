@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from processors.audio import TARGET_RATE, Float32Array
-from processors.errors import UtteranceRejected
+from processors.audio.samples import TARGET_RATE, Float32Array
+from processors.engine.errors import UtteranceRejected
 from processors.stt.types import Segment, Transcript
 
 # Phrases Whisper produces from non-speech; only trusted when the VAD found plenty of speech.

@@ -23,7 +23,7 @@ import pytest
 import soundfile as sf
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.audio.speech import espeak
+from tests.daemon.hearing.speech import espeak
 from tests.e2e.harness import (
     DaemonProcess,
     NotifySocket,

@@ -1,0 +1,299 @@
+"""Endpointing: cut a stream of 16 kHz audio frames into utterances with a voice-activity detector.
+
+An utterance runs from the first voiced VAD window to the last one followed by ``silence_ms`` of
+silence. Its audio keeps ``pre_roll_ms`` before the onset (so the first word is not clipped) and a
+short tail after the end. Shorter than ``min_speech_ms`` → dropped (clicks, coughs); longer than
+``max_utterance_s`` → cut and a new utterance starts if the speech goes on.
+
+Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
+after, the detector ignores its input, so the bear never triggers on its own voice.
+
+All times are on the source's monotonic clock (``AudioFrame.t`` = time of the frame's first sample).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from daemon.hearing.vad import SAMPLE_RATE, Vad, load_vad
+
+if TYPE_CHECKING:
+    from daemon.hearing.frames import AudioFrame
+
+Float32Array = npt.NDArray[np.float32]
+
+SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
+REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
+TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
+ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    t: float  # when the onset was detected
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechEnded:
+    t: float  # when the end was decided (``silence_ms`` after ``ended_at``, or the cut)
+    audio: Float32Array = field(repr=False)  # 16 kHz mono float32, pre-roll + speech + tail
+    started_at: float  # detected speech onset (the audio starts ``pre_roll`` earlier)
+    ended_at: float  # end of the last voiced window
+    cut: bool = False  # True when ``max_utterance_s`` forced the end
+    audio_started_at: float = 0.0  # clock time of ``audio[0]`` (``started_at`` - pre-roll)
+
+    @property
+    def duration_s(self) -> float:
+        return self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
+class UtteranceDropped:
+    t: float
+    reason: str  # "too_short" | "bear_speaking"
+    duration_s: float
+
+
+Event = SpeechStarted | SpeechEnded | UtteranceDropped
+
+
+class FrameSource(Protocol):
+    def frames(self) -> AsyncIterator[AudioFrame]: ...
+
+
+class Endpointer:
+    """Turns frames into speech events; feed it with :meth:`process` (synchronous, cheap)."""
+
+    def __init__(
+        self,
+        vad: Vad | None = None,
+        *,
+        silence_ms: int = 400,
+        pre_roll_ms: int = 300,
+        min_speech_ms: int = 250,
+        max_utterance_s: float = 20.0,
+        threshold: float = 0.5,
+        neg_threshold: float | None = None,
+        tail_ms: int = 150,
+        echo_tail_ms: int = 300,
+    ) -> None:
+        if silence_ms <= 0 or max_utterance_s <= 0:
+            raise ValueError("silence_ms and max_utterance_s must be positive")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+        self.vad = vad if vad is not None else load_vad()
+        self.window = self.vad.window
+        self.silence_samples = _samples(silence_ms / 1000)
+        self.silence_s = silence_ms / 1000
+        self._half_window = self.window / SAMPLE_RATE / 2
+        self.pre_roll_samples = _samples(pre_roll_ms / 1000)
+        self.min_speech_samples = _samples(min_speech_ms / 1000)
+        self.max_samples = _samples(max_utterance_s)
+        self.threshold = threshold
+        # Hysteresis: once in speech, stay until the probability falls clearly below the onset.
+        self.neg_threshold = (
+            neg_threshold if neg_threshold is not None else max(0.0, threshold - 0.15)
+        )
+        self.tail_samples = min(_samples(tail_ms / 1000), self.silence_samples)
+        self.echo_tail_samples = _samples(echo_tail_ms / 1000)
+
+        self._pending = np.zeros(0, dtype=np.float32)  # samples not yet scored (< one window)
+        self._pending_t = 0.0  # clock time of _pending[0]
+        self._history: deque[Float32Array] = deque()  # recent windows, for the pre-roll
+        self._history_samples = 0
+        self._utterance: list[Float32Array] = []
+        self._utt_samples = 0
+        self._in_speech = False
+        self._started_at = 0.0
+        self._audio_start = 0.0
+        self._last_voiced_end = 0.0
+        self._silence_run = 0  # samples of silence since the last voiced window
+        self._speech_end = 0.0  # refined end of speech energy once silence began
+        self._peak_power = 0.0  # loudest 4 ms of the current utterance
+        self._bear_speaking = False
+        self._gate_remaining = 0  # samples still ignored after the bear stopped
+
+    # -- control ---------------------------------------------------------------------------
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech
+
+    @property
+    def bear_speaking(self) -> bool:
+        return self._bear_speaking
+
+    def set_bear_speaking(self, speaking: bool) -> list[Event]:
+        """Gate the detector while the bear talks; returns a drop event if speech was cut off."""
+        events: list[Event] = []
+        if speaking and not self._bear_speaking and self._in_speech:
+            events.append(
+                UtteranceDropped(self._pending_t, "bear_speaking", self._speech_duration())
+            )
+            self._reset_utterance()
+        if not speaking and self._bear_speaking:
+            self._gate_remaining = self.echo_tail_samples
+        self._bear_speaking = speaking
+        return events
+
+    def reset(self) -> None:
+        """Forget everything (e.g. after a capture gap): no event is emitted."""
+        self._reset_utterance()
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._history.clear()
+        self._history_samples = 0
+        self.vad.reset()
+
+    # -- processing ------------------------------------------------------------------------
+    def process(self, frame: AudioFrame) -> list[Event]:
+        """Score a frame (any length, 16 kHz mono); return the events it completes."""
+        samples = np.asarray(frame.samples, dtype=np.float32).reshape(-1)
+        if self._pending.size == 0:
+            self._pending_t = frame.t
+        elif abs(frame.t - (self._pending_t + self._pending.size / SAMPLE_RATE)) > 0.25:
+            # A gap in the clock (capture restarted): start afresh on the new timeline.
+            closed = self.flush()
+            self.reset()
+            self._pending_t = frame.t
+            return closed + self.process(frame)
+        self._pending = np.concatenate([self._pending, samples]) if self._pending.size else samples
+        events: list[Event] = []
+        offset = 0
+        while self._pending.size - offset >= self.window:
+            window = np.ascontiguousarray(self._pending[offset : offset + self.window])
+            t = self._pending_t + offset / SAMPLE_RATE
+            events.extend(self._score(window, t))
+            offset += self.window
+        if offset:
+            self._pending = self._pending[offset:].copy()
+            self._pending_t += offset / SAMPLE_RATE
+        return events
+
+    def flush(self) -> list[Event]:
+        """End the stream: close an open utterance as if silence followed."""
+        if not self._in_speech:
+            return []
+        return [self._finish(self._pending_t, cut=False)]
+
+    def _score(self, window: Float32Array, t: float) -> list[Event]:
+        end = t + self.window / SAMPLE_RATE
+        if self._bear_speaking or self._gate_remaining > 0:
+            self._gate_remaining = max(0, self._gate_remaining - self.window)
+            if not self._bear_speaking and self._gate_remaining == 0:
+                # The bear's voice must linger neither in the model's state nor in the pre-roll.
+                self.vad.reset()
+                self._history.clear()
+                self._history_samples = 0
+            return []
+        prob = self.vad(window)
+        events: list[Event] = []
+        if not self._in_speech:
+            if prob >= self.threshold:
+                self._begin(window, t)
+                events.append(SpeechStarted(end))
+            else:
+                self._remember(window)
+            return events
+        self._utterance.append(window)
+        self._utt_samples += window.size
+        self._peak_power = max(self._peak_power, float(_sub_power(window).max()))
+        if prob >= self.neg_threshold:
+            self._last_voiced_end = end
+            self._silence_run = 0
+        else:
+            if self._silence_run == 0:
+                self._speech_end = self._refine_end(end)
+            self._silence_run += window.size
+        # The silence is timed from where the speech energy really stops (the VAD lags by a
+        # window or two), to the nearest window: endpointing adds little beyond silence_ms.
+        if self._silence_run and end - self._speech_end + self._half_window >= self.silence_s:
+            self._last_voiced_end = self._speech_end
+            events.append(self._finish(end, cut=False))
+        elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
+            self._last_voiced_end = end
+            events.append(self._finish(end, cut=True))
+            # Speech goes on: the next voiced window opens a new utterance straight away.
+        return events
+
+    def _refine_end(self, end: float) -> float:
+        """End of speech energy within the last few windows (≥ -40 dB re the utterance peak)."""
+        recent = self._utterance[-REFINE_WINDOWS:]
+        powers = np.concatenate([_sub_power(w) for w in recent])
+        loud = np.flatnonzero(powers >= max(self._peak_power * TAIL_RATIO, ABS_FLOOR_POWER))
+        span_start = end - sum(w.size for w in recent) / SAMPLE_RATE
+        if loud.size == 0:
+            return span_start
+        refined = span_start + (int(loud[-1]) + 1) * SUB_BLOCK / SAMPLE_RATE
+        return min(refined, self._last_voiced_end)
+
+    def _remember(self, window: Float32Array) -> None:
+        self._history.append(window)
+        self._history_samples += window.size
+        while (
+            self._history and self._history_samples - self._history[0].size >= self.pre_roll_samples
+        ):
+            self._history_samples -= self._history.popleft().size
+
+    def _begin(self, window: Float32Array, t: float) -> None:
+        pre = list(self._history)
+        pre_samples = sum(w.size for w in pre)
+        self._utterance = [*pre, window]
+        self._utt_samples = pre_samples + window.size
+        self._history.clear()
+        self._history_samples = 0
+        self._in_speech = True
+        self._started_at = t
+        self._audio_start = t - pre_samples / SAMPLE_RATE
+        self._last_voiced_end = t + window.size / SAMPLE_RATE
+        self._silence_run = 0
+
+    def _speech_duration(self) -> float:
+        return max(0.0, self._last_voiced_end - self._started_at)
+
+    def _finish(self, t: float, *, cut: bool) -> Event:
+        duration = self._speech_duration()
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
+        keep_until = self._last_voiced_end + self.tail_samples / SAMPLE_RATE
+        keep = round((keep_until - self._audio_start) * SAMPLE_RATE)
+        audio = audio[: max(0, keep)]
+        started_at, ended_at = self._started_at, self._last_voiced_end
+        audio_start = self._audio_start
+        # The trailing silence becomes pre-roll for whatever comes next.
+        for w in self._utterance[-max(1, self.pre_roll_samples // self.window) :]:
+            self._remember(w)
+        self._reset_utterance()
+        if duration * SAMPLE_RATE < self.min_speech_samples:
+            return UtteranceDropped(t, "too_short", duration)
+        return SpeechEnded(t, audio, started_at, ended_at, cut, audio_start)
+
+    def _reset_utterance(self) -> None:
+        self._utterance = []
+        self._utt_samples = 0
+        self._in_speech = False
+        self._silence_run = 0
+        self._peak_power = 0.0
+
+
+def _sub_power(window: Float32Array) -> Float32Array:
+    """Mean power of each 4 ms sub-block."""
+    n = window.size - window.size % SUB_BLOCK
+    blocks = window[:n].reshape(-1, SUB_BLOCK)
+    return np.asarray(np.einsum("ij,ij->i", blocks, blocks) / SUB_BLOCK, dtype=np.float32)
+
+
+def _samples(seconds: float) -> int:
+    return round(seconds * SAMPLE_RATE)
+
+
+async def listen(source: FrameSource, endpointer: Endpointer) -> AsyncIterator[Event]:
+    """Run frames from ``source`` through ``endpointer``; yield events as they happen."""
+    async for frame in source.frames():
+        for event in endpointer.process(frame):
+            yield event
+    for event in endpointer.flush():
+        yield event

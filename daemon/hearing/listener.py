@@ -1,0 +1,78 @@
+"""Microphone (or replay) → endpointer → pipeline, with the bear's own voice gated out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from daemon.hearing import AudioSource
+from daemon.hearing.endpointing import (
+    Endpointer,
+    Event,
+    SpeechEnded,
+    SpeechStarted,
+    UtteranceDropped,
+    listen,
+)
+
+log = logging.getLogger(__name__)
+
+UtteranceHandler = Callable[[SpeechEnded], None]
+
+
+class Listener:
+    """Runs the capture loop in the background; each finished utterance goes to ``on_utterance``."""
+
+    def __init__(
+        self, source: AudioSource, endpointer: Endpointer, on_utterance: UtteranceHandler
+    ) -> None:
+        self.source = source
+        self.endpointer = endpointer
+        self._on_utterance = on_utterance
+        self._task: asyncio.Task[None] | None = None
+        self.utterances = 0
+        self.dropped: dict[str, int] = {}
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="teddy-listener")
+
+    def bear_speaking(self, speaking: bool) -> None:
+        """Half-duplex gate, called by the speaker when playback starts and stops."""
+        for event in self.endpointer.set_bear_speaking(speaking):
+            self._handle(event)
+
+    async def _run(self) -> None:
+        try:
+            async for event in listen(self.source, self.endpointer):
+                self._handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The source itself retries device problems; anything escaping it is a bug worth a
+            # loud log, but the daemon keeps serving health and typed chats.
+            log.exception("listener stopped unexpectedly")
+
+    def _handle(self, event: Event) -> None:
+        if isinstance(event, SpeechStarted):
+            log.debug("speech started at %.3f", event.t)
+        elif isinstance(event, SpeechEnded):
+            self.utterances += 1
+            log.info("utterance of %.2f s", event.duration_s)
+            try:
+                self._on_utterance(event)
+            except Exception:
+                log.exception("utterance handler failed")
+        elif isinstance(event, UtteranceDropped):
+            self.dropped[event.reason] = self.dropped.get(event.reason, 0) + 1
+            log.info("utterance dropped (%s, %.2f s)", event.reason, event.duration_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.source.close()

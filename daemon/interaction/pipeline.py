@@ -1,0 +1,345 @@
+"""The interaction pipeline: one utterance in; one job graph, history and events out.
+
+Interactions run one after another (a new utterance while the bear is still answering waits its
+turn), so the reply to utterance N+1 sees turn N in its context and only one interaction speaks at a
+time. Within an interaction the graph runs as parallel as its dependencies allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from daemon.interaction.events import EventBus, EventKind, PipelineEvent
+from daemon.interaction.graph import (
+    ALERTS,
+    EMOTION,
+    HISTORY,
+    REPLY,
+    SPEECH,
+    TRANSCRIPTION,
+    PluginStep,
+    StageTimeouts,
+    build_graph,
+)
+from processors import (
+    AdvancedAsyncProcessor,
+    ProcessingTask,
+    TaskResult,
+    TaskStatus,
+    UtteranceRejected,
+)
+
+log = logging.getLogger(__name__)
+
+_STAGE_EVENTS = {
+    TRANSCRIPTION: EventKind.STT_DONE,
+    EMOTION: EventKind.EMOTION_DONE,
+    REPLY: EventKind.REPLY_DONE,
+}
+
+
+class HistorySink(Protocol):
+    """What the pipeline needs from the history (the SQLite store implements it via an adapter)."""
+
+    async def record_captured(
+        self,
+        interaction_id: str,
+        *,
+        source: str,
+        audio: Any | None,
+        sample_rate: int,
+        text: str | None = None,
+    ) -> None: ...
+
+    async def record_stage(
+        self, interaction_id: str, step: str, task: ProcessingTask, result: TaskResult
+    ) -> None: ...
+
+    async def finish(
+        self,
+        interaction_id: str,
+        *,
+        status: str,
+        timings: Mapping[str, float],
+        error: str | None,
+    ) -> None: ...
+
+
+ContextProvider = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class InteractionOutcome:
+    interaction_id: str
+    status: str
+    results: dict[str, TaskResult] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def result_of(self, step: str) -> Any:
+        res = self.results.get(step)
+        return res.result if res is not None and res.status is TaskStatus.COMPLETED else None
+
+
+@dataclass
+class _Live:
+    """Book-keeping of one running interaction (task id → step, monotonic stage times)."""
+
+    interaction_id: str
+    t0: float
+    steps: dict[str, str] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    writes: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        processor: AdvancedAsyncProcessor,
+        history: HistorySink,
+        bus: EventBus,
+        *,
+        context: ContextProvider | None = None,
+        plugin_steps: Sequence[PluginStep] = (),
+        timeouts: StageTimeouts | None = None,
+        speak: bool = True,
+        max_pending: int = 8,
+    ) -> None:
+        self._processor = processor
+        self._history = history
+        self._bus = bus
+        self.context = context
+        self.plugin_steps = list(plugin_steps)
+        self._timeouts = timeouts or StageTimeouts()
+        self._speak = speak
+        self._queue: asyncio.Queue[tuple[Any, int, float]] = asyncio.Queue(max_pending)
+        self._live: dict[str, _Live] = {}
+        self._by_task: dict[str, _Live] = {}
+        self._worker: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
+        self.dropped = 0
+
+    # -- processor hooks (registered by the daemon) -------------------------------------------
+
+    def on_task_started(self, task: ProcessingTask) -> None:
+        live = self._by_task.get(task.id)
+        if live is not None:
+            live.started[task.id] = time.monotonic()
+
+    def on_task_finished(self, task: ProcessingTask, result: TaskResult) -> None:
+        """Sync hook: stamp the time now, record in order; ``_finish`` awaits the writes."""
+        live = self._by_task.get(task.id)
+        if live is None:
+            return
+        now = time.monotonic()
+        write = asyncio.ensure_future(self._record(live, task, result, now))
+        live.writes.append(write)
+
+    async def _record(
+        self, live: _Live, task: ProcessingTask, result: TaskResult, now: float
+    ) -> None:
+        step = live.steps[task.id]
+        if result.execution_time is not None:
+            live.timings[f"{step}_s"] = round(float(result.execution_time), 4)
+        try:
+            await self._history.record_stage(live.interaction_id, step, task, result)
+        except Exception:
+            log.exception("history: recording step %s of %s failed", step, live.interaction_id)
+        if result.status is not TaskStatus.COMPLETED:
+            if result.status is not TaskStatus.CANCELLED:
+                await self._emit(EventKind.ERROR, live, now, step=step, error=result.error)
+            return
+        await self._stage_events(live, step, task, result.result, now)
+
+    async def _stage_events(
+        self, live: _Live, step: str, task: ProcessingTask, value: Any, now: float
+    ) -> None:
+        if step == REPLY and isinstance(value, dict):
+            started = live.started.get(task.id)
+            first = value.get("first_token_s")
+            if started is not None and isinstance(first, int | float):
+                await self._emit(EventKind.LLM_FIRST_TOKEN, live, started + float(first))
+        if step == SPEECH and isinstance(value, dict):
+            first_at = value.get("first_audio_at")
+            if isinstance(first_at, int | float):
+                await self._emit(EventKind.TTS_FIRST_AUDIO, live, float(first_at))
+        if step == ALERTS and isinstance(value, dict):
+            for alert in value.get("alerts") or ():
+                await self._emit(EventKind.ALERT_SENT, live, now, **dict(alert))
+        kind = _STAGE_EVENTS.get(step)
+        if kind is not None:
+            await self._emit(kind, live, now)
+
+    async def _emit(self, kind: EventKind, live: _Live, t: float, **data: Any) -> None:
+        if kind not in (EventKind.ERROR, EventKind.ALERT_SENT):
+            live.timings[f"{kind.value}_latency_s"] = round(t - live.t0, 4)
+        await self._bus.emit(PipelineEvent(kind, live.interaction_id, t=t, data=data))
+
+    # -- utterances from the microphone ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run_queue(), name="teddy-pipeline")
+
+    def submit_utterance(self, audio: Any, sample_rate: int, ended_at: float) -> bool:
+        """Queue an utterance; False (and counted) when the backlog is full."""
+        try:
+            self._queue.put_nowait((audio, sample_rate, ended_at))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("pipeline backlog full (%d): utterance dropped", self._queue.maxsize)
+            return False
+        return True
+
+    async def _run_queue(self) -> None:
+        while True:
+            audio, rate, ended_at = await self._queue.get()
+            try:
+                await self.run_interaction(audio=audio, sample_rate=rate, ended_at=ended_at)
+            except Exception:
+                # One bad utterance must never stop the bear from listening to the next one.
+                log.exception("interaction failed unexpectedly")
+            finally:
+                self._queue.task_done()
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize() + len(self._live)
+
+    async def drain(self, grace_s: float) -> bool:
+        """Wait until queued and running interactions are done; False if the deadline passed."""
+        try:
+            async with asyncio.timeout(grace_s):
+                await self._queue.join()
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    # -- one interaction ------------------------------------------------------------------------
+
+    async def run_interaction(
+        self,
+        *,
+        audio: Any | None = None,
+        sample_rate: int = 16_000,
+        text: str | None = None,
+        ended_at: float | None = None,
+        speak: bool | None = None,
+    ) -> InteractionOutcome:
+        async with self._turn:
+            return await self._run(audio, sample_rate, text, ended_at, speak)
+
+    async def _run(
+        self,
+        audio: Any | None,
+        sample_rate: int,
+        text: str | None,
+        ended_at: float | None,
+        speak: bool | None,
+    ) -> InteractionOutcome:
+        interaction_id = uuid.uuid4().hex
+        live = _Live(interaction_id, ended_at if ended_at is not None else time.monotonic())
+        # Recorded (and committed) before anything runs: the basis of crash recovery.
+        await self._history.record_captured(
+            interaction_id,
+            source="text" if text is not None else "microphone",
+            audio=audio,
+            sample_rate=sample_rate,
+            text=text,
+        )
+        await self._emit(EventKind.SPEECH_ENDED, live, live.t0)
+        context = await self.context() if self.context is not None else {}
+        graph = build_graph(
+            interaction_id,
+            audio=audio,
+            sample_rate=sample_rate,
+            text=text,
+            reply_context=context,
+            speak=self._speak if speak is None else speak,
+            plugin_steps=self.plugin_steps,
+            timeouts=self._timeouts,
+        )
+        self._live[interaction_id] = live
+        for step, task in graph.tasks.items():
+            live.steps[task.id] = step
+            self._by_task[task.id] = live
+        try:
+            return await self._submit_and_wait(live, graph.tasks)
+        finally:
+            for task_id in live.steps:
+                self._by_task.pop(task_id, None)
+            self._live.pop(interaction_id, None)
+
+    async def _submit_and_wait(
+        self, live: _Live, tasks: Mapping[str, ProcessingTask]
+    ) -> InteractionOutcome:
+        outcome = InteractionOutcome(live.interaction_id, status="failed")
+        submitted: dict[str, str] = {}
+        try:
+            for step, task in tasks.items():
+                submitted[step] = await self._processor.submit_task(task)
+            for step, task_id in submitted.items():
+                outcome.results[step] = await self._processor.wait_for_task(task_id)
+        except asyncio.CancelledError:
+            # Shutdown past its grace period: cancel what is left, record it, then re-raise.
+            for task_id in submitted.values():
+                await self._processor.cancel_task(task_id)
+            await self._finish(live, outcome, "cancelled", "daemon shutting down")
+            raise
+        except Exception as exc:  # e.g. QueueFull: the interaction fails, the daemon does not
+            log.exception("interaction %s could not be submitted", live.interaction_id)
+            for task_id in submitted.values():
+                await self._processor.cancel_task(task_id)
+            await self._finish(live, outcome, "failed", f"{type(exc).__name__}: {exc}")
+            return outcome
+        status, error = _status_of(outcome.results)
+        await self._finish(live, outcome, status, error)
+        return outcome
+
+    async def _finish(
+        self, live: _Live, outcome: InteractionOutcome, status: str, error: str | None
+    ) -> None:
+        # Stage records (from the finished hook) land before the final status, never after it.
+        if live.writes:
+            await asyncio.gather(*live.writes, return_exceptions=True)
+        await self._emit(EventKind.INTERACTION_DONE, live, time.monotonic(), status=status)
+        outcome.status, outcome.error, outcome.timings = status, error, dict(live.timings)
+        try:
+            await self._history.finish(
+                live.interaction_id, status=status, timings=outcome.timings, error=error
+            )
+        except Exception:
+            log.exception("history: finishing %s failed", live.interaction_id)
+
+
+def _status_of(results: Mapping[str, TaskResult]) -> tuple[str, str | None]:
+    """The interaction's status: done, or what stopped it (the root failure, not its cascade)."""
+    core = [s for s in (TRANSCRIPTION, EMOTION, REPLY, SPEECH, ALERTS, HISTORY) if s in results]
+    for step in core:
+        res = results[step]
+        if res.status is TaskStatus.COMPLETED:
+            continue
+        error = res.error or res.status.value
+        if isinstance(res.exception, UtteranceRejected):
+            return "rejected", error
+        if res.status is TaskStatus.CANCELLED:
+            continue  # a cascade: the root cause is reported by the step that failed
+        return ("timeout" if res.status is TaskStatus.TIMEOUT else "failed"), f"{step}: {error}"
+    if all(results[s].status is TaskStatus.COMPLETED for s in core):
+        return "done", None
+    return "cancelled", next((results[s].error for s in core if results[s].error), None)

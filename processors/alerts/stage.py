@@ -1,0 +1,175 @@
+"""Parent alerts (NOTIFICATION kind=alert): rules → dedup/rate limit → channels → the result.
+
+The result (``alerts``, ``suppressed``, ``deliveries``) is what the daemon writes to the history,
+so every alert is recorded even when no channel could deliver it. A failing channel never fails
+the task.
+
+Configuration is a plain dict (the daemon's ``[alerts]`` section): see ``AlertStage.from_config``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from processors.alerts.channels import AlertChannel, Delivery, DesktopChannel, WebhookChannel
+from processors.alerts.limits import AlertLimiter
+from processors.alerts.rules import AlertContext, AlertRules
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPTION_TYPE = "audio_transcription"
+EMOTION_TYPE = "emotion_analysis"
+AI_RESPONSE_TYPE = "ai_response"
+HISTORY_CHANNEL = "history"
+
+_RULE_KEYS = {
+    "emotions",
+    "repeat_count",
+    "repeat_window_s",
+    "repeat_threshold",
+    "safety_categories",
+    "keywords",
+    "include_transcript",
+}
+_LIMIT_KEYS = {"dedup_window_s", "max_alerts", "rate_window_s"}
+_WEBHOOK_KEYS = {
+    "webhook_url": "url",
+    "webhook_secret": "secret",
+    "webhook_timeout_s": "timeout_s",
+    "webhook_max_attempts": "max_attempts",
+    "webhook_backoff_s": "backoff_s",
+}
+_OTHER_KEYS = {"enabled", "desktop", "webhook_secret_file"}
+
+
+class AlertStage:
+    """Evaluates each interaction and alerts the parents through the configured channels."""
+
+    def __init__(
+        self,
+        rules: AlertRules | None = None,
+        limiter: AlertLimiter | None = None,
+        channels: Sequence[AlertChannel] = (),
+        enabled: bool = True,
+    ) -> None:
+        self.rules = rules or AlertRules()
+        self.limiter = limiter or AlertLimiter()
+        self.channels = list(channels)
+        self.enabled = enabled
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AlertStage:
+        """Build from a flat dict. Keys: ``enabled``; rules: ``emotions`` ({name: threshold}),
+        ``repeat_count``, ``repeat_window_s``, ``repeat_threshold``, ``safety_categories``,
+        ``keywords``, ``include_transcript``; limits: ``dedup_window_s``, ``max_alerts``,
+        ``rate_window_s``; channels: ``webhook_url``, ``webhook_secret`` or
+        ``webhook_secret_file``, ``webhook_timeout_s``, ``webhook_max_attempts``,
+        ``webhook_backoff_s``, ``desktop`` (bool)."""
+        known = _RULE_KEYS | _LIMIT_KEYS | set(_WEBHOOK_KEYS) | _OTHER_KEYS
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"alerts: unknown key(s) {unknown}; allowed: {sorted(known)}")
+        rules = AlertRules(**{k: v for k, v in config.items() if k in _RULE_KEYS})
+        limiter = AlertLimiter(**{k: v for k, v in config.items() if k in _LIMIT_KEYS})
+        channels: list[AlertChannel] = []
+        if config.get("webhook_url"):
+            options = {_WEBHOOK_KEYS[k]: v for k, v in config.items() if k in _WEBHOOK_KEYS}
+            secret_file = config.get("webhook_secret_file")
+            if secret_file and not options.get("secret"):
+                options["secret"] = _read_secret(Path(secret_file))
+            channels.append(WebhookChannel(**options))
+        if config.get("desktop", True):
+            channels.append(DesktopChannel())
+        return cls(rules, limiter, channels, enabled=bool(config.get("enabled", True)))
+
+    async def __call__(self, task: Any) -> dict[str, Any]:
+        ctx = context_of(task)
+        if not self.enabled:
+            return {"alerts": [], "suppressed": [], "deliveries": []}
+        admitted = []
+        suppressed = []
+        for alert in self.rules.evaluate(ctx):
+            reason = self.limiter.admit(alert)
+            if reason is None:
+                admitted.append(alert)
+            else:
+                suppressed.append({"rule": alert.rule, "reason": reason})
+        if not admitted:
+            return {"alerts": [], "suppressed": suppressed, "deliveries": []}
+        alerts: list[dict[str, Any]] = [
+            {"rule": a.rule, "severity": a.severity, "message": a.message} for a in admitted
+        ]
+        event = {
+            "id": uuid.uuid4().hex,
+            "type": "teddy.alert",
+            "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "interaction_id": ctx.interaction_id,
+            "alerts": alerts,
+        }
+        deliveries = await self._deliver(event)
+        delivered = [d.channel for d in deliveries if d.ok]
+        for entry in alerts:
+            entry["channels"] = [HISTORY_CHANNEL, *delivered]
+        return {
+            "alerts": alerts,
+            "suppressed": suppressed,
+            "deliveries": [d.to_dict() for d in deliveries],
+        }
+
+    async def _deliver(self, event: dict[str, Any]) -> list[Delivery]:
+        results = await asyncio.gather(
+            *(c.send(event) for c in self.channels), return_exceptions=True
+        )
+        deliveries = []
+        for channel, result in zip(self.channels, results, strict=True):
+            if isinstance(result, Delivery):
+                deliveries.append(result)
+            else:  # a channel bug must not lose the alert (it is still in the result/history)
+                log.error("alert channel %s raised: %r", channel.name, result)
+                deliveries.append(Delivery(channel.name, False, error=repr(result)))
+        return deliveries
+
+
+def context_of(task: Any) -> AlertContext:
+    """Gather the child's words, emotion and unsafe-input hits from the payload and the
+    results of the transcription, emotion and reply dependencies."""
+    payload: Mapping[str, Any] = task.payload
+    getter = getattr(task, "dependency_result", None)
+
+    def dep(kind: str) -> Mapping[str, Any]:
+        found = getter(kind) if callable(getter) else None
+        return found if isinstance(found, Mapping) else {}
+
+    transcript, emotion, reply = dep(TRANSCRIPTION_TYPE), dep(EMOTION_TYPE), dep(AI_RESPONSE_TYPE)
+    text = payload.get("text") or transcript.get("text") or ""
+    given = payload.get("emotion", emotion)
+    if isinstance(given, Mapping):
+        primary, scores = given.get("primary"), given.get("scores") or {}
+    else:
+        primary, scores = given, payload.get("scores") or {}
+    hits = payload.get("input_safety_hits", reply.get("input_safety_hits")) or []
+    return AlertContext(
+        interaction_id=str(payload.get("interaction_id") or task.id),
+        text=str(text),
+        emotion=str(primary) if primary else None,
+        scores={str(k): float(v) for k, v in dict(scores).items()},
+        input_safety_hits=[h for h in hits if isinstance(h, Mapping)],
+    )
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"alerts.webhook_secret_file {path}: {exc}") from exc
+
+
+def create_default() -> AlertStage:
+    """Default rules and limits; desktop notifications when a session bus exists, no webhook."""
+    return AlertStage.from_config({})

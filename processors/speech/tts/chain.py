@@ -1,0 +1,129 @@
+"""Backend choice with fallback: hibari → piper → espeak-ng.
+
+The configured backend comes first, then the remaining ones in that order. A backend that fails to
+load is skipped (the reason is kept for health/doctor); a backend that fails on one sentence hands
+that sentence to the next one, so the child still hears something.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from processors.speech.tts.base import Float32Array, TtsBackend, TtsError, TtsUnavailable
+from processors.speech.tts.espeak import EspeakBackend
+from processors.speech.tts.hibari import DEFAULT_VOICE, HibariBackend
+from processors.speech.tts.piper import PiperBackend
+from processors.speech.tts.rate import SpeakingRate
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("hibari", "piper", "espeak-ng")
+
+
+def create_backend(
+    name: str, rate: SpeakingRate | None = None, voice: str | None = None
+) -> TtsBackend:
+    """A (not yet loaded) backend by its config name; ``voice`` is backend-specific."""
+    rate = rate or SpeakingRate()
+    if name == "hibari":
+        return HibariBackend(voice=voice or DEFAULT_VOICE, rate=rate)
+    if name == "piper":
+        return PiperBackend(model_path=voice, rate=rate)
+    if name == "espeak-ng":
+        return EspeakBackend(voice=voice or "en-us", rate=rate)
+    raise ValueError(f"tts.backend {name!r} is not one of {', '.join(BACKENDS)}")
+
+
+def fallback_order(preferred: str) -> list[str]:
+    if preferred not in BACKENDS:
+        raise ValueError(f"tts.backend {preferred!r} is not one of {', '.join(BACKENDS)}")
+    return [preferred, *(b for b in BACKENDS if b != preferred)]
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    audio: Float32Array
+    sample_rate: int
+    backend: str
+
+
+class TtsChain:
+    """Ordered backends; loads lazily, falls back on load or synthesis failure."""
+
+    def __init__(self, factories: Sequence[Callable[[], TtsBackend]]) -> None:
+        if not factories:
+            raise ValueError("TtsChain needs at least one backend")
+        self._factories = list(factories)
+        self._loaded: dict[int, TtsBackend] = {}
+        self._failed: set[int] = set()
+        self.failures: dict[str, str] = {}  # backend name -> why it could not load
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        backend: str = "hibari",
+        fallback: bool = True,
+        rate: SpeakingRate | None = None,
+        voice: str | None = None,
+    ) -> TtsChain:
+        names = fallback_order(backend) if fallback else [backend]
+        # the voice option belongs to the configured backend only
+        makers: list[Callable[[], TtsBackend]] = [
+            functools.partial(create_backend, n, rate, voice if n == backend else None)
+            for n in names
+        ]
+        return cls(makers)
+
+    def _backend(self, index: int) -> TtsBackend | None:
+        """The loaded backend at ``index``, or None if it cannot load (reason recorded once)."""
+        with self._lock:
+            if index in self._loaded:
+                return self._loaded[index]
+            if index in self._failed:
+                return None
+            backend = self._factories[index]()
+            try:
+                backend.load()
+            except (TtsUnavailable, OSError, ValueError) as exc:
+                self._failed.add(index)
+                self.failures[backend.name] = str(exc)
+                log.warning("TTS backend %s unavailable: %s", backend.name, exc)
+                return None
+            self._loaded[index] = backend
+            return backend
+
+    def load(self) -> str:
+        """Load the first usable backend; return its name or raise TtsUnavailable listing why."""
+        for index in range(len(self._factories)):
+            backend = self._backend(index)
+            if backend is not None:
+                return backend.name
+        raise TtsUnavailable(f"no TTS backend can be loaded: {self.failures}")
+
+    @property
+    def active(self) -> str | None:
+        """Name of the first loaded backend (what speaks unless it fails)."""
+        with self._lock:
+            return self._loaded[min(self._loaded)].name if self._loaded else None
+
+    def synthesize(self, text: str) -> Synthesis:
+        errors: list[str] = []
+        for index in range(len(self._factories)):
+            backend = self._backend(index)
+            if backend is None:
+                continue
+            try:
+                audio = backend.synthesize(text)
+            except (TtsError, OSError, RuntimeError, ValueError) as exc:
+                log.warning("TTS backend %s failed on %r: %s", backend.name, text[:60], exc)
+                errors.append(f"{backend.name}: {exc}")
+                continue
+            return Synthesis(audio, backend.sample_rate, backend.name)
+        raise TtsError(
+            "no TTS backend could speak the sentence: " + "; ".join(errors or [str(self.failures)])
+        )

@@ -1,0 +1,72 @@
+"""hibari-tts backend (Apache-2.0): the default voice "heart" ships inside the wheel, 24 kHz.
+
+Its other voices would be downloaded from a model hub on first use; teddy never downloads at run
+time, so those are refused unless already present in hibari's cache (copied there by hand).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from processors.speech.tts.base import Float32Array, TtsUnavailable
+from processors.speech.tts.rate import SpeakingRate
+
+DEFAULT_VOICE = "heart"
+
+
+class HibariBackend:
+    """Synthesizes with hibari; ``load()`` costs about 0.5 s once."""
+
+    name = "hibari"
+
+    def __init__(
+        self, voice: str = DEFAULT_VOICE, rate: SpeakingRate | None = None, threads: int = 1
+    ) -> None:
+        self.voice = voice
+        self.rate = rate or SpeakingRate()
+        self.threads = threads
+        self._tts: Any = None
+        self._lock = threading.Lock()  # one onnxruntime run at a time per session
+
+    @property
+    def sample_rate(self) -> int:
+        return 24_000
+
+    def load(self) -> None:
+        if self._tts is not None:
+            return
+        try:
+            from hibari import Hibari
+            from hibari.voices import VOICES, voice_path
+        except ImportError as exc:
+            raise TtsUnavailable(
+                f"hibari-tts is not installed ({exc}); pip install hibari-tts==0.2.1"
+            ) from exc
+        if self.voice not in VOICES:
+            raise TtsUnavailable(
+                f"hibari has no voice {self.voice!r}; known voices: {', '.join(VOICES)}"
+            )
+        try:
+            # download_missing=False: a voice neither bundled nor cached is refused, never fetched
+            model = voice_path(self.voice, download_missing=False)
+        except FileNotFoundError as exc:
+            raise TtsUnavailable(
+                f"hibari voice {self.voice!r} is not bundled with the package and teddy does not "
+                f"download voices at run time; only {DEFAULT_VOICE!r} works offline "
+                f"(or copy the voice file by hand to {exc.args[0]})"
+            ) from exc
+        try:
+            tts = Hibari(voice=self.voice, model=model, threads=self.threads)
+            tts("Hello.")  # warm-up: loads the G2P lexicons now, not on the first reply
+        except Exception as exc:
+            raise TtsUnavailable(f"hibari could not load voice {self.voice!r}: {exc}") from exc
+        self._tts = tts
+
+    def synthesize(self, text: str) -> Float32Array:
+        self.load()
+        with self._lock:
+            audio = self._tts(text, speed=self.rate.hibari_speed)
+        return np.asarray(audio, dtype=np.float32)

@@ -1,0 +1,256 @@
+"""Audio output through sounddevice (PortAudio), written in small blocks so it stops fast.
+
+Audio is written to a blocking ``OutputStream`` in ~20 ms blocks; between blocks the writer checks
+a stop event and, when it is set, aborts the stream (dropping what is still buffered), so playback
+stops within one block plus the device latency. Every PortAudio call here is blocking: callers run
+them off the event loop (``asyncio.to_thread``), one at a time per stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from processors.audio import portaudio_guard
+from processors.audio.samples import resample
+from processors.speech.tts.base import Float32Array, OutputUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BLOCK_MS = 20
+DEFAULT_LATENCY_S = 0.05
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # raised when libportaudio2 is missing
+        raise OutputUnavailable(
+            f"PortAudio is not available ({exc}); install the Debian package libportaudio2"
+        ) from exc
+    except ImportError as exc:
+        raise OutputUnavailable(
+            f"sounddevice is not installed ({exc}); pip install sounddevice"
+        ) from exc
+    return sounddevice
+
+
+def output_devices() -> list[dict[str, Any]]:
+    """Output-capable devices: ``index``, ``name``, ``channels``, ``default_samplerate``."""
+    sd = _sounddevice()
+    return [
+        {
+            "index": i,
+            "name": str(d["name"]),
+            "channels": int(d["max_output_channels"]),
+            "default_samplerate": float(d["default_samplerate"]),
+        }
+        for i, d in enumerate(sd.query_devices())
+        if int(d["max_output_channels"]) > 0
+    ]
+
+
+def resolve_output_device(device: int | str | None) -> int:
+    """A device index from an index, a case-insensitive name substring, or None (the default)."""
+    sd = _sounddevice()
+    outputs = output_devices()
+    if not outputs:
+        raise OutputUnavailable(
+            "no audio output device found (is a sound card or PulseAudio/PipeWire available?)"
+        )
+    if device is None or device == "":
+        default = sd.default.device[1]
+        if isinstance(default, int) and default >= 0:
+            return default
+        return int(outputs[0]["index"])
+    if isinstance(device, int) or (isinstance(device, str) and device.strip().isdigit()):
+        index = int(device)
+        if any(o["index"] == index for o in outputs):
+            return index
+        raise OutputUnavailable(
+            f"audio.output_device {index} is not an output device; {_list(outputs)}"
+        )
+    wanted = device.lower()
+    exact = [o for o in outputs if o["name"].lower() == wanted]
+    matches = exact or [o for o in outputs if wanted in o["name"].lower()]
+    if not matches:
+        raise OutputUnavailable(f"no output device matches {device!r}; {_list(outputs)}")
+    return int(matches[0]["index"])
+
+
+def _list(outputs: list[dict[str, Any]]) -> str:
+    return "outputs: " + ", ".join(f"{o['index']}: {o['name']}" for o in outputs)
+
+
+@dataclass
+class PlayResult:
+    played_s: float  # seconds of audio written to the device
+    interrupted: bool
+    first_audio_at: float | None  # monotonic time the first block was handed to the device
+    stop_latency_s: float | None = None  # stop request -> stream aborted
+
+
+class Stream(Protocol):
+    """What the Speaker needs of an open output stream (``PlaybackStream`` is the real one)."""
+
+    def play(
+        self,
+        audio: Float32Array,
+        source_rate: int,
+        stop: threading.Event,
+        stop_requested_at: list[float] | None = None,
+    ) -> PlayResult: ...
+
+    def finish(
+        self, stop: threading.Event, stop_requested_at: list[float] | None = None
+    ) -> bool: ...
+
+    def close(self, drain: bool = False) -> None: ...
+
+
+class Output(Protocol):
+    """Where speech goes (``AudioOutput`` is the real one)."""
+
+    def open(self, sample_rate: int) -> Stream: ...
+
+    def describe(self) -> str: ...
+
+
+class PlaybackStream:
+    """One open output stream; ``play`` clips on it, then ``finish`` (drain) or abort on stop."""
+
+    def __init__(self, stream: Any, sample_rate: int, channels: int, block_ms: int) -> None:
+        self._stream = stream
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.block = max(1, sample_rate * block_ms // 1000)
+        self.underflows = 0
+        self.closed = False
+
+    def play(
+        self,
+        audio: Float32Array,
+        source_rate: int,
+        stop: threading.Event,
+        stop_requested_at: list[float] | None = None,
+    ) -> PlayResult:
+        """Blocking: write ``audio`` block by block; abort as soon as ``stop`` is set."""
+        if source_rate != self.sample_rate:
+            audio = resample(audio, source_rate, self.sample_rate)
+        frames = np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)
+        first: float | None = None
+        written = 0
+        for start in range(0, frames.size, self.block):
+            if stop.is_set():
+                return self._abort(written, first, stop_requested_at)
+            block = frames[start : start + self.block]
+            if self.channels > 1:
+                block = np.repeat(block[:, None], self.channels, axis=1)
+            if first is None:
+                first = time.monotonic()
+            if self._stream.write(block):
+                self.underflows += 1
+            written += len(block)
+        if stop.is_set():
+            return self._abort(written, first, stop_requested_at)
+        return PlayResult(written / self.sample_rate, False, first)
+
+    def finish(self, stop: threading.Event, stop_requested_at: list[float] | None = None) -> bool:
+        """Blocking: let the buffered audio play out (checking ``stop``), then close.
+        Returns True if it was stopped instead."""
+        latency = float(getattr(self._stream, "latency", DEFAULT_LATENCY_S) or 0.0)
+        deadline = time.monotonic() + latency + 0.05
+        while time.monotonic() < deadline:
+            if stop.wait(0.01):
+                self._abort(0, None, stop_requested_at)
+                return True
+        self.close(drain=True)
+        return False
+
+    def _abort(self, written: int, first: float | None, asked: list[float] | None) -> PlayResult:
+        self.close(drain=False)
+        latency = time.monotonic() - asked[0] if asked else None
+        return PlayResult(written / self.sample_rate, True, first, latency)
+
+    def close(self, drain: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if drain:
+                self._stream.stop()
+            else:
+                self._stream.abort()
+        except Exception as exc:  # a vanished device must not leak out of cleanup
+            log.warning("closing the output stream: %s", exc)
+        finally:
+            try:
+                self._stream.close()
+            except Exception as exc:
+                log.warning("closing the output stream: %s", exc)
+            finally:
+                portaudio_guard.stream_closed()
+
+
+class AudioOutput:
+    """Where speech goes: ``audio.output_device`` (index, name substring, or None = default)."""
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        block_ms: int = DEFAULT_BLOCK_MS,
+        latency_s: float = DEFAULT_LATENCY_S,
+    ) -> None:
+        if not 5 <= block_ms <= 50:
+            raise ValueError(f"playback block_ms {block_ms} must be 5..50 (stop latency)")
+        self.device = device
+        self.block_ms = block_ms
+        self.latency_s = latency_s
+
+    def describe(self) -> str:
+        """Blocking: the chosen device's name, or raise OutputUnavailable (for health/doctor)."""
+        index = resolve_output_device(self.device)
+        return f"{index}: {_sounddevice().query_devices(index)['name']}"
+
+    def open(self, sample_rate: int) -> PlaybackStream:
+        """Blocking: open and start an output stream, at ``sample_rate`` if the device takes it,
+        else at the device's default rate (clips are then resampled)."""
+        sd = _sounddevice()
+        index = resolve_output_device(self.device)
+        info = sd.query_devices(index)
+        channels, rate = _settings(sd, index, info, sample_rate)
+        portaudio_guard.stream_opening()
+        try:
+            stream = sd.OutputStream(
+                samplerate=rate,
+                device=index,
+                channels=channels,
+                dtype="float32",
+                blocksize=rate * self.block_ms // 1000,
+                latency=self.latency_s,
+            )
+            stream.start()
+        except Exception as exc:  # PortAudioError: busy, unplugged, rejected settings
+            portaudio_guard.stream_closed()
+            raise OutputUnavailable(f"cannot open output device {info['name']!r}: {exc}") from exc
+        return PlaybackStream(stream, rate, channels, self.block_ms)
+
+
+def _settings(sd: Any, index: int, info: Any, wanted_rate: int) -> tuple[int, int]:
+    """Mono at the clip's rate if the device takes it; else stereo and/or its default rate."""
+    rates = [wanted_rate, int(info["default_samplerate"])]
+    for channels in (1, 2):
+        if channels > int(info["max_output_channels"]):
+            break
+        for rate in rates:
+            try:
+                sd.check_output_settings(device=index, channels=channels, samplerate=rate)
+            except Exception:
+                continue
+            return channels, rate
+    return 1, rates[1]  # let OutputStream report what is wrong

@@ -1,0 +1,185 @@
+"""AUDIO_TRANSCRIPTION stage: offline Whisper (faster-whisper by default, openai-whisper optional).
+
+The model loads once (``await stage.load()`` at daemon start, or lazily on the first task);
+decoding runs in a worker thread so the event loop keeps serving capture, HTTP and other stages.
+Payload: ``audio_data`` (float32 ndarray or PCM16 bytes), ``sample_rate`` (default 16000),
+optional ``language``. Without ``audio_data`` the audio of an AUDIO_ENHANCEMENT dependency is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from processors.audio.samples import TARGET_RATE, Float32Array, as_float32
+from processors.engine.errors import BadAudio
+from processors.stt.backends import BACKENDS, SttBackend, create_backend
+from processors.stt.guard import GuardConfig, HallucinationGuard
+from processors.stt.models import DEFAULT_MODEL
+from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
+
+ENHANCEMENT_TYPE = "audio_enhancement"
+
+
+class _Task(Protocol):
+    payload: dict[str, Any]
+    dependency_results: dict[str, Any]
+
+
+class Transcriber:
+    """A transcription stage; register the instance as the AUDIO_TRANSCRIPTION processor."""
+
+    def __init__(
+        self,
+        backend: str = "faster-whisper",
+        model: str = DEFAULT_MODEL,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 5,
+        language: str | None = "en",
+        cache_dir: Path | None = None,
+        max_duration_s: float = 60.0,
+        max_clipped_fraction: float = 0.05,
+        guard: GuardConfig | None = None,
+        no_speech_threshold: float | None = None,
+        logprob_threshold: float | None = None,
+        compression_ratio_threshold: float | None = None,
+        min_speech_ratio: float | None = None,
+        encoder_window_s: float | None = None,
+    ) -> None:
+        """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
+
+        ``encoder_window_s``: faster-whisper's encoder runs on at least this many seconds
+        (the utterance plus >= 5 s of silence) instead of 30 s; 0 keeps the full 30 s window;
+        None: the window measured for ``model`` (10 s for tiny.en, none for others).
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        if beam_size < 1 or cpu_threads < 1:
+            raise ValueError("beam_size and cpu_threads must be >= 1")
+        if encoder_window_s is None:
+            encoder_window_s = DEFAULT_WINDOW_S.get(model, 0.0)
+        if encoder_window_s < 0:
+            raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
+        self.backend_name = backend
+        self.model = model
+        self.device = device
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.language = language or None  # "" in the config means: detect
+        self.cache_dir = cache_dir
+        self.max_duration_s = max_duration_s
+        self.max_clipped_fraction = max_clipped_fraction
+        self.encoder_window = (
+            EncoderWindow(min_s=encoder_window_s) if 0 < encoder_window_s < 30 else None
+        )
+        overrides = {
+            "no_speech_threshold": no_speech_threshold,
+            "logprob_threshold": logprob_threshold,
+            "compression_ratio_threshold": compression_ratio_threshold,
+            "min_speech_ratio": min_speech_ratio,
+        }
+        guard_config = replace(
+            guard or GuardConfig(), **{k: v for k, v in overrides.items() if v is not None}
+        )
+        self.guard = HallucinationGuard(guard_config)
+        self._backend: SttBackend | None = None
+        self._load_lock = threading.Lock()
+
+    @classmethod
+    def with_backend(cls, backend: SttBackend, **kwargs: Any) -> Transcriber:
+        """A stage around an already loaded backend (another engine, a remote API, a test)."""
+        stage = cls(backend=kwargs.pop("backend_name", "faster-whisper"), **kwargs)
+        stage._backend = backend
+        return stage
+
+    @property
+    def loaded(self) -> bool:
+        return self._backend is not None
+
+    def load_sync(self) -> SttBackend:
+        """Load the model (once; concurrent callers wait for the same load)."""
+        with self._load_lock:
+            if self._backend is None:
+                self._backend = create_backend(
+                    self.backend_name,
+                    self.model,
+                    self.device,
+                    self.compute_type,
+                    self.cpu_threads,
+                    self.cache_dir,
+                    self.encoder_window,
+                )
+            return self._backend
+
+    async def load(self) -> None:
+        await asyncio.to_thread(self.load_sync)
+
+    async def __call__(self, task: _Task) -> dict[str, Any]:
+        audio, language = self._audio_of(task)
+        if self._backend is None:
+            await self.load()
+        return await asyncio.to_thread(self.transcribe_array, audio, language)
+
+    def _audio_of(self, task: _Task) -> tuple[Float32Array, str | None]:
+        payload = task.payload
+        source: dict[str, Any] = payload
+        if payload.get("audio_data") is None:
+            source = _enhanced_audio(task) or payload
+        if source.get("audio_data") is None:
+            raise BadAudio("the task has no audio_data (and no audio_enhancement result)")
+        rate = int(source.get("sample_rate", TARGET_RATE))
+        language = payload.get("language", self.language)
+        return as_float32(source["audio_data"], rate), language
+
+    def check_audio(self, audio: Float32Array) -> None:
+        """BadAudio for audio no transcript should be made from (too long, clipped)."""
+        duration = len(audio) / TARGET_RATE
+        if duration > self.max_duration_s:
+            raise BadAudio(f"audio is {duration:.1f} s long; the limit is {self.max_duration_s} s")
+        clipped = float(np.mean(np.abs(audio) >= 0.999))
+        if clipped > self.max_clipped_fraction:
+            raise BadAudio(f"audio is clipped: {clipped:.0%} of samples at full scale")
+
+    def transcribe_array(self, audio: Float32Array, language: str | None = None) -> dict[str, Any]:
+        """Blocking: 16 kHz float32 audio -> the result dict (raises BadAudio/UtteranceRejected)."""
+        started = time.perf_counter()
+        self.check_audio(audio)
+        stats = self.guard.check_audio(audio)
+        backend = self.load_sync()
+        raw = backend.transcribe(audio, language or self.language, self.beam_size)
+        transcript = self.guard.filter(raw, stats)
+        return {
+            "text": transcript.text,
+            "segments": [s.to_dict() for s in transcript.segments],
+            "language": transcript.language,
+            "duration_s": len(audio) / TARGET_RATE,
+            "processing_s": time.perf_counter() - started,
+            "backend": backend.name,
+            "model": self.model,
+            "speech_ratio": stats.ratio,
+        }
+
+
+def _enhanced_audio(task: _Task) -> dict[str, Any] | None:
+    getter = getattr(task, "dependency_result", None)
+    if callable(getter):
+        found = getter(ENHANCEMENT_TYPE)
+        return found if isinstance(found, dict) else None
+    for result in task.dependency_results.values():
+        if isinstance(result, dict) and result.get("audio_data") is not None:
+            return result
+    return None
+
+
+def create_default() -> Transcriber:
+    """faster-whisper tiny.en, int8, 2 threads, beam 5, English; loads on the first task."""
+    return Transcriber()
