@@ -95,9 +95,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     await daemon.stages.transcriber.load()
     try:
         # Warm-up: the first call of every model pays one-off costs a running bear never sees.
-        await daemon.pipeline.run_interaction(
-            audio=utterances[0].audio, ended_at=time.monotonic()
-        )
+        await daemon.pipeline.run_interaction(audio=utterances[0].audio, ended_at=time.monotonic())
         first_audio, stages, stt_alone = [], {}, []
         for utt in utterances:
             started = time.monotonic()

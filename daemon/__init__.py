@@ -1,0 +1,1 @@
+"""teddy's runtime: hearing, one job graph per utterance, history, config, CLI and operations."""

@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.config import TeddyConfig, reload_config
 from daemon.hearing.frames import SAMPLE_RATE
@@ -43,6 +43,11 @@ from daemon.ops.looplag import LoopLagMonitor
 from daemon.ops.metrics import TeddyMetrics
 from daemon.ops.sdnotify import Notifier, Watchdog
 from processors import AdvancedAsyncProcessor, ProcessingType
+
+if TYPE_CHECKING:
+    from daemon.hearing.endpointing import SpeechEnded
+    from daemon.hearing.listener import Listener
+    from daemon.interaction.wiring import Stages
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +84,8 @@ class Daemon:
         self.store: HistoryStore | None = None
         self.http: HealthServer | None = None
         self.pipeline: Pipeline | None = None
-        self.listener: Any = None
-        self.stages: Any = None
+        self.listener: Listener | None = None
+        self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
         self._background: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
@@ -118,7 +123,7 @@ class Daemon:
         if self.serve_http:
             await self._start_http()
 
-        from daemon.interaction.stages import build_stages
+        from daemon.interaction.wiring import build_stages
 
         self.listener = self._make_listener() if self.listen else None
         gate = self.listener.bear_speaking if self.listener is not None else None
@@ -201,38 +206,23 @@ class Daemon:
     # -- parts ----------------------------------------------------------------------------------
 
     def _make_processor(self) -> AdvancedAsyncProcessor:
-        p = self.config.processor
-        return AdvancedAsyncProcessor(
-            max_workers=p.max_workers,
-            max_thread_workers=p.max_thread_workers,
-            max_process_workers=p.max_process_workers,
-            queue_size=p.queue_size,
-            enable_monitoring=p.enable_monitoring,
-            enable_profiling=p.enable_profiling,
-            on_queue_full=p.on_queue_full,
-            concurrency_limits=dict(p.concurrency_limits),
-        )
+        # [processor]'s keys are the constructor's, but for the daemon's own shutdown grace
+        settings = self.config.processor.model_dump(exclude={"shutdown_timeout_s"})
+        return AdvancedAsyncProcessor(**settings)
 
-    def _make_listener(self) -> Any:
+    def _make_listener(self) -> Listener:
         from daemon.hearing import open_source
         from daemon.hearing.endpointing import Endpointer
         from daemon.hearing.listener import Listener
-        from daemon.hearing.vad import load_vad
 
         cfg = self.config
-        endpointer = Endpointer(
-            load_vad(cfg.vad.backend),
-            silence_ms=cfg.vad.silence_ms,
-            pre_roll_ms=cfg.vad.pre_roll_ms,
-            min_speech_ms=cfg.vad.min_speech_ms,
-            max_utterance_s=cfg.audio.max_utterance_s,
-            threshold=cfg.vad.threshold,
-            echo_tail_ms=cfg.vad.echo_tail_ms,
+        endpointer = Endpointer.from_config(
+            cfg.vad.model_dump(), max_utterance_s=cfg.audio.max_utterance_s
         )
         source = open_source(self.input_spec, fast=self.fast_replay)
         return Listener(source, endpointer, self._on_utterance)
 
-    def _on_utterance(self, event: Any) -> None:
+    def _on_utterance(self, event: SpeechEnded) -> None:
         if self.pipeline is not None:
             self.pipeline.submit_utterance(event.audio, SAMPLE_RATE, event.ended_at)
 
@@ -272,9 +262,12 @@ class Daemon:
                 min_success_rate=h.min_success_rate,
             ),
         )
-        self.health.register("capture", capture_check(lambda: self.listener.source.state))
-        self.health.register("models", model_check(lambda: self.stages.models))
-        self.health.register("llm", llm_check(self.stages.llm_state))
+        listener, stages = self.listener, self.stages
+        if listener is not None:
+            self.health.register("capture", capture_check(lambda: listener.source.state))
+        if stages is not None:
+            self.health.register("models", model_check(lambda: stages.models))
+            self.health.register("llm", llm_check(stages.llm_state))
         self.health.register("database", db_check(self.store.path))
         self.health.register(
             "event_loop",
@@ -299,8 +292,10 @@ class Daemon:
 
     async def _watch_capture(self) -> None:
         """Readiness follows the microphone; overflows feed the metrics."""
+        assert self.listener is not None
+        source = self.listener.source
         while True:
-            state = self.listener.source.state
+            state = source.state
             self.health.set_ready("capture", bool(state.present))
             self.metrics.set_audio_overflows(int(state.overflows))
             await asyncio.sleep(0.5)

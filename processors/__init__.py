@@ -6,7 +6,6 @@ Public API, compatible with the async-processor guide::
 """
 
 from processors.engine.errors import (
-    BadAudio,
     DependencyCycle,
     InvalidTask,
     NoProcessorRegistered,
@@ -19,11 +18,10 @@ from processors.engine.errors import (
     SnapshotError,
     TaskNotFound,
     UnknownDependency,
-    UtteranceRejected,
 )
 from processors.engine.graph import TaskManager
 from processors.engine.processor import AdvancedAsyncProcessor, create_processor
-from processors.engine.registry import BUILTIN_FACTORIES, ENTRY_POINT_GROUP, ProcessorRegistry
+from processors.engine.registry import ENTRY_POINT_GROUP, ProcessorRegistry
 from processors.engine.retry import RetryPolicy
 from processors.engine.task import (
     ProcessingTask,
@@ -35,10 +33,8 @@ from processors.engine.task import (
 )
 
 __all__ = [
-    "BUILTIN_FACTORIES",
     "ENTRY_POINT_GROUP",
     "AdvancedAsyncProcessor",
-    "BadAudio",
     "DependencyCycle",
     "InvalidTask",
     "NoProcessorRegistered",
@@ -59,7 +55,6 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "UnknownDependency",
-    "UtteranceRejected",
     "create_processor",
     "create_task",
 ]

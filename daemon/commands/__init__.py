@@ -1,0 +1,1 @@
+"""The `teddy` sub-commands: one module each, with ``register(subparsers)`` and ``run(args)``."""

@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, Any]:
     from daemon.app import Daemon
-    from daemon.interaction.graph import ALERTS, EMOTION, REPLY, SPEECH
 
     daemon = Daemon(config, output_spec=output, listen=False, serve_http=False)
     try:
@@ -68,23 +67,20 @@ async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, A
         outcome = await daemon.pipeline.run_interaction(text=text)
     finally:
         await daemon.stop()
-    emotion = outcome.result_of(EMOTION) or {}
-    reply = outcome.result_of(REPLY) or {}
-    speech = outcome.result_of(SPEECH)
-    alerts = outcome.result_of(ALERTS) or {}
+    emotion, reply, spoken, raised = outcome.emotion, outcome.reply, outcome.spoken, outcome.alerts
     return {
         "interaction_id": outcome.interaction_id,
         "status": outcome.status,
         "error": outcome.error,
         "transcript": text,
-        "emotion": emotion.get("primary"),
-        "emotion_scores": emotion.get("scores"),
-        "reply": reply.get("reply"),
-        "offline": bool(reply.get("offline")),
-        "offline_reason": reply.get("offline_reason"),
-        "safety_hits": reply.get("safety_hits", []),
-        "spoken": bool(speech and speech.get("spoken")),
-        "alerts": alerts.get("alerts", []),
+        "emotion": emotion.primary if emotion else None,
+        "emotion_scores": emotion.scores if emotion else None,
+        "reply": reply.reply if reply else None,
+        "offline": bool(reply and reply.offline),
+        "offline_reason": reply.offline_reason if reply else None,
+        "safety_hits": reply.safety_hits if reply else [],
+        "spoken": bool(spoken and spoken.spoken),
+        "alerts": [a.to_dict() for a in raised.alerts] if raised else [],
         "timings": outcome.timings,
         "steps": {
             step.step_name: {

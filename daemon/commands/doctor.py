@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from daemon.commands.configured import Settings
+    from daemon.config import TeddyConfig
     from daemon.ops.doctor_checks import DoctorCheck, Finding
 
 
@@ -34,13 +34,13 @@ def format_finding(finding: Finding) -> str:
     return f"{line} -> {finding.fix}" if finding.fix and finding.level != "ok" else line
 
 
-def diagnose(settings: Settings, checks: Iterable[DoctorCheck]) -> list[Finding]:
+def diagnose(config: TeddyConfig, checks: Iterable[DoctorCheck]) -> list[Finding]:
     from daemon.ops.doctor_checks import Finding
 
     findings: list[Finding] = []
     for check in checks:
         try:
-            findings.extend(check(settings))
+            findings.extend(check(config))
         except Exception as exc:
             # A broken check is itself a finding; the remaining checks still run.
             name = check.__name__.removeprefix("check_").replace("_", " ")
@@ -59,16 +59,16 @@ def report(findings: Sequence[Finding], out: TextIO) -> int:
 
 
 def run(args: argparse.Namespace, checks: Sequence[DoctorCheck] | None = None) -> int:
-    from daemon.commands.configured import Settings, load_settings
+    from daemon.config import TeddyConfig, load_config_with_source
     from daemon.ops.doctor_checks import ALL_CHECKS, Finding
 
     try:
-        settings = load_settings(args.config)
-        config = Finding("ok", "config", f"{settings.source}: valid")
+        config, source = load_config_with_source(args.config)
+        loaded = Finding("ok", "config", f"{source}: valid")
     except Exception as exc:
-        settings = Settings()
-        config = Finding(
+        config = TeddyConfig()
+        loaded = Finding(
             "FAIL", "config", str(exc), "fix the key named above; other checks use the defaults"
         )
-    findings = [config, *diagnose(settings, ALL_CHECKS if checks is None else checks)]
+    findings = [loaded, *diagnose(config, ALL_CHECKS if checks is None else checks)]
     return report(findings, sys.stdout)

@@ -41,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _from_config(path: str | None) -> tuple[str, int, str | None]:
     """health.host, health.port, health.token from the config (defaults when unavailable)."""
-    from daemon.commands.configured import load_settings
+    from daemon.config import load_config
 
-    settings = load_settings(path)
-    return settings.health_host, settings.health_port, settings.health_token
+    health = load_config(path).health
+    return health.host, health.port, health.token
 
 
 def healthz_url(url: str | None, host: str, port: int) -> str:

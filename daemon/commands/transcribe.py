@@ -32,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _transcribe_one(stage: Any, path: Path) -> dict[str, Any]:
-    from processors.engine.errors import BadAudio, UtteranceRejected
+    from processors.audio.samples import BadAudio
     from processors.stt.audio_file import read_audio_file
+    from processors.stt.errors import UtteranceRejected
 
     started = time.perf_counter()
     record: dict[str, Any] = {"file": str(path)}
@@ -44,7 +45,7 @@ def _transcribe_one(stage: Any, path: Path) -> dict[str, Any]:
         record["processing_s"] = time.perf_counter() - started
         return record
     try:
-        record.update(stage.transcribe_array(audio))
+        record.update(stage.transcribe_array(audio).to_dict())
     except UtteranceRejected as exc:
         record.update(text="", segments=[], rejected=exc.reason, duration_s=len(audio) / 16_000)
     except BadAudio as exc:
@@ -75,16 +76,16 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"teddy: {exc}", file=sys.stderr)
         return 2
-    language = stt.language if args.language is None else args.language
-    stage = Transcriber(
-        backend=args.backend or stt.backend,
-        model=args.model or stt.model,
-        compute_type=stt.compute_type,
-        beam_size=args.beam_size or stt.beam_size,
-        cpu_threads=args.threads or stt.cpu_threads,
-        language=language or None,
-        cache_dir=stt.cache_dir,
-    )
+    # Every [stt] key applies, as in the daemon; the command-line flags override them.
+    flags = {
+        "backend": args.backend,
+        "model": args.model,
+        "beam_size": args.beam_size,
+        "cpu_threads": args.threads,
+        "language": args.language,
+    }
+    overrides = {key: value for key, value in flags.items() if value is not None}
+    stage = Transcriber.from_config(stt.model_dump(), **overrides)
     try:
         stage.load_sync()
     except (OSError, ImportError, ValueError) as exc:

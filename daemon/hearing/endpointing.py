@@ -14,9 +14,9 @@ All times are on the source's monotonic clock (``AudioFrame.t`` = time of the fr
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -118,6 +118,14 @@ class Endpointer:
         self._peak_power = 0.0  # loudest 4 ms of the current utterance
         self._bear_speaking = False
         self._gate_remaining = 0  # samples still ignored after the bear stopped
+
+    @classmethod
+    def from_config(cls, vad: Mapping[str, Any], *, max_utterance_s: float) -> Endpointer:
+        """Build from the ``[vad]`` section (``backend`` picks the detector; the other keys are
+        this constructor's arguments) and ``audio.max_utterance_s``."""
+        settings = dict(vad)
+        detector = load_vad(settings.pop("backend"))
+        return cls(detector, max_utterance_s=max_utterance_s, **settings)
 
     # -- control ---------------------------------------------------------------------------
     @property

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from daemon.history.store import HistoryStore
+from processors.results import AlertsRaised, EmotionReading, Reply, Transcription
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +38,30 @@ def _payload(task: Any) -> Mapping[str, Any]:
 
 def stage_fields(task_type: str, payload: Mapping[str, Any], result: Any) -> dict[str, Any]:
     """The interaction columns a completed stage fills (empty for stages that fill none)."""
-    if not isinstance(result, Mapping):
-        return {}
     if task_type == "audio_transcription":
-        return {"transcript": result.get("text")}
-    if task_type in ("emotion_analysis", "text_analysis"):
+        transcript = Transcription.of(result)
+        return {} if transcript is None else {"transcript": transcript.text}
+    if task_type == "emotion_analysis":
         if payload.get("mode") == "audio":
             return {}  # acoustic cues alone: the text emotion that follows is the verdict
-        return {"emotion": result.get("primary"), "emotion_scores": result.get("scores")}
+        reading = EmotionReading.of(result)
+        return (
+            {}
+            if reading is None
+            else {"emotion": reading.primary, "emotion_scores": reading.scores}
+        )
+    if task_type == "text_analysis" and isinstance(result, Mapping):  # a plain dict, untyped
+        return {"emotion": result.get("primary"), "emotion_scores": result.get("emotion_scores")}
     if task_type == "ai_response":
-        hits = [{"scope": "output", **dict(h)} for h in result.get("safety_hits") or ()]
-        hits += [{"scope": "input", **dict(h)} for h in result.get("input_safety_hits") or ()]
+        reply = Reply.of(result)
+        if reply is None:
+            return {}
+        hits = [{"scope": "output", **dict(h)} for h in reply.safety_hits]
+        hits += [{"scope": "input", **dict(h)} for h in reply.input_safety_hits]
         return {
-            "reply": result.get("reply"),
-            "offline": bool(result.get("offline")),
-            "offline_reason": result.get("offline_reason"),
+            "reply": reply.reply,
+            "offline": reply.offline,
+            "offline_reason": reply.offline_reason,
             "safety_hits": hits,
         }
     return {}
@@ -103,15 +113,15 @@ class PipelineHistory:
             new_status = "spoken"
         if fields or new_status:
             await self.store.update_stage(interaction_id, step, status=new_status, **fields)
-        if step == "alerts" and isinstance(value, Mapping):
-            for alert in value.get("alerts") or ():
-                await self.store.record_alert(
-                    interaction_id,
-                    rule=str(alert.get("rule", "")),
-                    severity=str(alert.get("severity", "")),
-                    message=str(alert.get("message", "")),
-                    channels=list(alert.get("channels") or ("history",)),
-                )
+        raised = AlertsRaised.of(value) if step == "alerts" else None
+        for alert in raised.alerts if raised is not None else ():
+            await self.store.record_alert(
+                interaction_id,
+                rule=alert.rule,
+                severity=alert.severity,
+                message=alert.message,
+                channels=alert.channels or ["history"],
+            )
 
     async def finish(
         self,

@@ -28,6 +28,9 @@ CORE_STEPS = (TRANSCRIPTION, ACOUSTIC, EMOTION, REPLY, SPEECH, ALERTS, HISTORY)
 
 #: task type used for the final history write (the daemon registers its writer under it)
 HISTORY_TASK_TYPE = ProcessingType.DATABASE_OPERATION
+#: the bear's voice is its own task type; the guide's NOTIFICATION type carries parent alerts
+SPEECH_TASK_TYPE = "speech"
+ALERTS_TASK_TYPE = ProcessingType.NOTIFICATION
 
 
 @dataclass(frozen=True)
@@ -144,20 +147,20 @@ def build_graph(
         add(
             SPEECH,
             ProcessingTask(
-                ProcessingType.NOTIFICATION,
-                {**base, "kind": "speech"},
+                SPEECH_TASK_TYPE,
+                dict(base),
                 priority=high,
                 timeout=limits.speech,
                 depends_on=ids(REPLY),
             ),
         )
-    alert_payload: dict[str, Any] = {**base, "kind": "alert"}
+    alert_payload: dict[str, Any] = dict(base)
     if text is not None:
         alert_payload["text"] = text
     add(
         ALERTS,
         ProcessingTask(
-            ProcessingType.NOTIFICATION,
+            ALERTS_TASK_TYPE,
             alert_payload,
             priority=TaskPriority.NORMAL,
             timeout=limits.alerts,

@@ -28,13 +28,15 @@ from daemon.interaction.graph import (
     StageTimeouts,
     build_graph,
 )
+from daemon.interaction.outcome import InteractionOutcome
 from processors import (
     AdvancedAsyncProcessor,
     ProcessingTask,
     TaskResult,
     TaskStatus,
-    UtteranceRejected,
 )
+from processors.results import AlertsRaised, Reply, Spoken
+from processors.stt.errors import UtteranceRejected
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +75,6 @@ class HistorySink(Protocol):
 
 
 ContextProvider = Callable[[], Awaitable[dict[str, Any]]]
-
-
-@dataclass
-class InteractionOutcome:
-    interaction_id: str
-    status: str
-    results: dict[str, TaskResult] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
-
-    def result_of(self, step: str) -> Any:
-        res = self.results.get(step)
-        return res.result if res is not None and res.status is TaskStatus.COMPLETED else None
 
 
 @dataclass
@@ -162,18 +151,17 @@ class Pipeline:
     async def _stage_events(
         self, live: _Live, step: str, task: ProcessingTask, value: Any, now: float
     ) -> None:
-        if step == REPLY and isinstance(value, dict):
+        reply = Reply.of(value) if step == REPLY else None
+        if reply is not None and reply.first_token_s is not None:
             started = live.started.get(task.id)
-            first = value.get("first_token_s")
-            if started is not None and isinstance(first, int | float):
-                await self._emit(EventKind.LLM_FIRST_TOKEN, live, started + float(first))
-        if step == SPEECH and isinstance(value, dict):
-            first_at = value.get("first_audio_at")
-            if isinstance(first_at, int | float):
-                await self._emit(EventKind.TTS_FIRST_AUDIO, live, float(first_at))
-        if step == ALERTS and isinstance(value, dict):
-            for alert in value.get("alerts") or ():
-                await self._emit(EventKind.ALERT_SENT, live, now, **dict(alert))
+            if started is not None:
+                await self._emit(EventKind.LLM_FIRST_TOKEN, live, started + reply.first_token_s)
+        spoken = Spoken.of(value) if step == SPEECH else None
+        if spoken is not None and spoken.first_audio_at is not None:
+            await self._emit(EventKind.TTS_FIRST_AUDIO, live, spoken.first_audio_at)
+        raised = AlertsRaised.of(value) if step == ALERTS else None
+        for alert in raised.alerts if raised is not None else ():
+            await self._emit(EventKind.ALERT_SENT, live, now, **alert.to_dict())
         kind = _STAGE_EVENTS.get(step)
         if kind is not None:
             await self._emit(kind, live, now)

@@ -1,6 +1,7 @@
 """The checks behind `teddy doctor`: every dependency the daemon needs, and what to do if missing.
 
-Each check takes the resolved :class:`Settings` and returns findings (ok / warn / FAIL, with a fix).
+Each check takes the loaded :class:`~daemon.config.TeddyConfig` and returns findings (ok / warn /
+FAIL, with a fix).
 They only look: nothing is downloaded, assembled or created, and model libraries are located with
 ``importlib.util.find_spec`` rather than imported, so the doctor stays quick.
 """
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from daemon.commands.configured import Settings
+from daemon.config import TeddyConfig
+from daemon.history.db import resolve_history_path
 
 Level = Literal["ok", "warn", "FAIL"]
 
@@ -35,7 +37,7 @@ class Finding:
     fix: str = ""
 
 
-DoctorCheck = Callable[[Settings], list[Finding]]
+DoctorCheck = Callable[[TeddyConfig], list[Finding]]
 
 
 def package_dir(name: str) -> Path | None:
@@ -53,7 +55,7 @@ def _reinstall(package: str) -> str:
     return f"reinstall it: .venv/bin/pip install --force-reinstall {package} (or make run)"
 
 
-def check_packages(settings: Settings) -> list[Finding]:
+def check_packages(config: TeddyConfig) -> list[Finding]:
     missing = [name for name in REQUIRED_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         return [
@@ -68,7 +70,7 @@ def _load_sounddevice() -> Any:
     return sounddevice
 
 
-def check_portaudio(settings: Settings) -> list[Finding]:
+def check_portaudio(config: TeddyConfig) -> list[Finding]:
     fix = "install the Debian package libportaudio2: sudo apt-get install libportaudio2"
     try:
         sd = _load_sounddevice()
@@ -111,10 +113,10 @@ def _device_finding(kind: str, spec: str | int | None) -> Finding:
     return Finding("ok", name, detail)
 
 
-def check_audio_devices(settings: Settings) -> list[Finding]:
+def check_audio_devices(config: TeddyConfig) -> list[Finding]:
     return [
-        _device_finding("input", settings.input_device),
-        _device_finding("output", settings.output_device),
+        _device_finding("input", config.audio.input_device),
+        _device_finding("output", config.audio.output_device),
     ]
 
 
@@ -156,9 +158,9 @@ def _stt_model_finding(model: str) -> Finding:
     )
 
 
-def check_stt(settings: Settings) -> list[Finding]:
+def check_stt(config: TeddyConfig) -> list[Finding]:
     findings = []
-    if settings.stt_backend == "openai-whisper" and importlib.util.find_spec("whisper") is None:
+    if config.stt.backend == "openai-whisper" and importlib.util.find_spec("whisper") is None:
         findings.append(
             Finding(
                 "FAIL",
@@ -168,11 +170,11 @@ def check_stt(settings: Settings) -> list[Finding]:
                 '"faster-whisper"',
             )
         )
-    findings.append(_stt_model_finding(settings.stt_model))
+    findings.append(_stt_model_finding(config.stt.model))
     return findings
 
 
-def check_vad(settings: Settings) -> list[Finding]:
+def check_vad(config: TeddyConfig) -> list[Finding]:
     pkg = package_dir("faster_whisper")
     onnx = pkg / "assets" / "silero_vad_v6.onnx" if pkg else None
     if onnx is None or not onnx.is_file():
@@ -187,7 +189,7 @@ def check_vad(settings: Settings) -> list[Finding]:
     return [Finding("ok", "vad model", f"Silero VAD v6 in {onnx.parent}")]
 
 
-def check_emotion(settings: Settings) -> list[Finding]:
+def check_emotion(config: TeddyConfig) -> list[Finding]:
     findings = []
     pkg = package_dir("wordllama")
     weights = sorted((pkg / "weights").glob("*.safetensors")) if pkg else []
@@ -246,9 +248,14 @@ def _espeak() -> tuple[bool, str]:
     return (True, f"espeak-ng at {exe}") if exe else (False, "espeak-ng not on PATH")
 
 
-def check_tts(settings: Settings) -> list[Finding]:
+def _hibari_voice(config: TeddyConfig) -> str:
+    """tts.voice names a hibari voice only when hibari is the backend; else its own "heart"."""
+    return config.tts.voice if config.tts.backend == "hibari" and config.tts.voice else "heart"
+
+
+def check_tts(config: TeddyConfig) -> list[Finding]:
     def hibari() -> tuple[bool, str]:
-        return _hibari(settings.tts_voice)
+        return _hibari(_hibari_voice(config))
 
     backends: dict[str, tuple[Callable[[], tuple[bool, str]], str]] = {
         "hibari": (hibari, "run: .venv/bin/pip install hibari-tts"),
@@ -258,22 +265,22 @@ def check_tts(settings: Settings) -> list[Finding]:
     findings = []
     for backend, (probe, fix) in backends.items():
         ok, detail = probe()
-        chosen = backend == settings.tts_backend
+        chosen = backend == config.tts.backend
         name = f"tts {backend}" + (" (tts.backend)" if chosen else " (optional)")
         if ok:
             findings.append(Finding("ok", name, detail))
         else:
             findings.append(Finding("FAIL" if chosen else "warn", name, detail, fix))
-    if settings.tts_backend not in backends:
-        detail = f"unknown tts.backend {settings.tts_backend!r}"
+    if config.tts.backend not in backends:
+        detail = f"unknown tts.backend {config.tts.backend!r}"
         findings.append(Finding("FAIL", "tts backend", detail, f"use one of {', '.join(backends)}"))
     return findings
 
 
-def check_db(settings: Settings) -> list[Finding]:
+def check_db(config: TeddyConfig) -> list[Finding]:
     from daemon.ops.health_checks import probe_sqlite_writable
 
-    path = settings.db_path
+    path = resolve_history_path(config.history.path)
     if path.exists():
         result = probe_sqlite_writable(path)
         levels: dict[str, Level] = {"ok": "ok", "degraded": "warn", "unhealthy": "FAIL"}
@@ -295,14 +302,14 @@ def check_db(settings: Settings) -> list[Finding]:
     ]
 
 
-def check_api_key(settings: Settings) -> list[Finding]:
+def check_api_key(config: TeddyConfig) -> list[Finding]:
     offline = (
         "replies come from the offline responder; set ANTHROPIC_API_KEY or llm.api_key_file "
         "for Claude"
     )
     if os.environ.get("ANTHROPIC_API_KEY", "").strip():
         return [Finding("ok", "api key", "ANTHROPIC_API_KEY is set")]
-    key_file = settings.api_key_file
+    key_file = config.llm.api_key_file
     if key_file is not None:
         try:
             if key_file.expanduser().read_text().strip():

@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from daemon.interaction.events import EventKind, PipelineEvent
+from processors.results import Reply
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class ResultLike(Protocol):
     def status(self) -> Any: ...
     @property
     def execution_time(self) -> float | None: ...
+    @property
+    def result(self) -> Any: ...
 
 
 def label_of(value: Any) -> str:
@@ -164,9 +167,9 @@ class TeddyMetrics:
         duration = result.execution_time
         if isinstance(duration, int | float) and duration >= 0:
             self.task_duration.labels(kind).observe(float(duration))
-        value = getattr(result, "result", None)
-        if kind == "ai_response" and isinstance(value, dict) and value.get("offline") is True:
-            self.record_offline_reply(value.get("offline_reason"))
+        reply = Reply.of(result.result) if kind == "ai_response" else None
+        if reply is not None and reply.offline:
+            self.record_offline_reply(reply.offline_reason)
 
     def record_offline_reply(self, reason: str | None) -> None:
         self.llm_offline_replies.labels(reason or "unknown").inc()

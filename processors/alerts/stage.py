@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import Any
 from processors.alerts.channels import AlertChannel, Delivery, DesktopChannel, WebhookChannel
 from processors.alerts.limits import AlertLimiter
 from processors.alerts.rules import AlertContext, AlertRules
+from processors.results import AlertsRaised, EmotionReading, RaisedAlert, Reply, Transcription
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +90,10 @@ class AlertStage:
             channels.append(DesktopChannel())
         return cls(rules, limiter, channels, enabled=bool(config.get("enabled", True)))
 
-    async def __call__(self, task: Any) -> dict[str, Any]:
+    async def __call__(self, task: Any) -> AlertsRaised:
         ctx = context_of(task)
         if not self.enabled:
-            return {"alerts": [], "suppressed": [], "deliveries": []}
+            return AlertsRaised()
         admitted = []
         suppressed = []
         for alert in self.rules.evaluate(ctx):
@@ -101,7 +103,7 @@ class AlertStage:
             else:
                 suppressed.append({"rule": alert.rule, "reason": reason})
         if not admitted:
-            return {"alerts": [], "suppressed": suppressed, "deliveries": []}
+            return AlertsRaised(suppressed=suppressed)
         alerts: list[dict[str, Any]] = [
             {"rule": a.rule, "severity": a.severity, "message": a.message} for a in admitted
         ]
@@ -113,14 +115,12 @@ class AlertStage:
             "alerts": alerts,
         }
         deliveries = await self._deliver(event)
-        delivered = [d.channel for d in deliveries if d.ok]
-        for entry in alerts:
-            entry["channels"] = [HISTORY_CHANNEL, *delivered]
-        return {
-            "alerts": alerts,
-            "suppressed": suppressed,
-            "deliveries": [d.to_dict() for d in deliveries],
-        }
+        channels = [HISTORY_CHANNEL, *(d.channel for d in deliveries if d.ok)]
+        return AlertsRaised(
+            alerts=[RaisedAlert(a.rule, a.severity, a.message, list(channels)) for a in admitted],
+            suppressed=suppressed,
+            deliveries=[d.to_dict() for d in deliveries],
+        )
 
     async def _deliver(self, event: dict[str, Any]) -> list[Delivery]:
         results = await asyncio.gather(
@@ -142,18 +142,19 @@ def context_of(task: Any) -> AlertContext:
     payload: Mapping[str, Any] = task.payload
     getter = getattr(task, "dependency_result", None)
 
-    def dep(kind: str) -> Mapping[str, Any]:
-        found = getter(kind) if callable(getter) else None
-        return found if isinstance(found, Mapping) else {}
+    def dep(kind: str) -> Any:
+        return getter(kind) if callable(getter) else None
 
-    transcript, emotion, reply = dep(TRANSCRIPTION_TYPE), dep(EMOTION_TYPE), dep(AI_RESPONSE_TYPE)
-    text = payload.get("text") or transcript.get("text") or ""
+    transcript = Transcription.of(dep(TRANSCRIPTION_TYPE)) or Transcription()
+    emotion = EmotionReading.of(dep(EMOTION_TYPE))
+    reply = Reply.of(dep(AI_RESPONSE_TYPE)) or Reply()
+    text = payload.get("text") or transcript.text or ""
     given = payload.get("emotion", emotion)
-    if isinstance(given, Mapping):
+    if isinstance(given, Mapping):  # an EmotionReading, or a caller's dict
         primary, scores = given.get("primary"), given.get("scores") or {}
     else:
         primary, scores = given, payload.get("scores") or {}
-    hits = payload.get("input_safety_hits", reply.get("input_safety_hits")) or []
+    hits = payload.get("input_safety_hits", reply.input_safety_hits) or []
     return AlertContext(
         interaction_id=str(payload.get("interaction_id") or task.id),
         text=str(text),
@@ -173,3 +174,11 @@ def _read_secret(path: Path) -> str:
 def create_default() -> AlertStage:
     """Default rules and limits; desktop notifications when a session bus exists, no webhook."""
     return AlertStage.from_config({})
+
+
+_default = functools.cache(create_default)
+
+
+async def process(task: Any) -> AlertsRaised:
+    """The built-in parent-alert processor (entry point ``teddy.processors``, NOTIFICATION)."""
+    return await _default()(task)

@@ -11,7 +11,12 @@ from math import gcd
 import numpy as np
 import numpy.typing as npt
 
-from processors.engine.errors import BadAudio
+from processors.engine.errors import ProcessorError
+
+
+class BadAudio(ProcessorError, ValueError):
+    """The audio of a task cannot be used (empty, NaN, wrong dtype, too long...)."""
+
 
 TARGET_RATE = 16_000
 Float32Array = npt.NDArray[np.float32]

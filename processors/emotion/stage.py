@@ -15,17 +15,20 @@ contract of docs/architecture.md. Audio alone gives cues, not labels: its primar
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from processors.audio.samples import TARGET_RATE, as_float32
+from processors.audio.samples import TARGET_RATE, BadAudio, as_float32
 from processors.emotion.audio import AcousticCues, SpeakerBaselines, extract_cues
 from processors.emotion.labels import AFFECT, EMOTIONS, normalized, primary_of
 from processors.emotion.text import HybridTextEmotion, HybridWeights, TextEmotionBackend
-from processors.engine.errors import BadAudio, InvalidTask
+from processors.engine.errors import InvalidTask
+from processors.results import EmotionReading, Transcription
 
 TRANSCRIPTION_TYPE = "audio_transcription"
 EMOTION_TYPE = "emotion_analysis"
@@ -67,6 +70,17 @@ class EmotionAnalyzer:
         self._loaded = False
         self._load_lock = threading.Lock()
 
+    @classmethod
+    def from_config(cls, emotion: Mapping[str, Any]) -> EmotionAnalyzer:
+        """Build from the ``[emotion]`` section: ``prototypes_path``, ``neutral_band`` (VADER
+        compound that counts as no polarity), ``baseline_horizon`` (utterances per voice
+        baseline)."""
+        return cls(
+            prototypes_path=emotion["prototypes_path"],
+            weights=HybridWeights(neutral_band=emotion["neutral_band"]),
+            baseline_horizon=emotion["baseline_horizon"],
+        )
+
     def load_sync(self) -> None:
         """Load the text model and warm the audio path (scipy.fft's first import)."""
         with self._load_lock:
@@ -79,7 +93,7 @@ class EmotionAnalyzer:
     async def load(self) -> None:
         await asyncio.to_thread(self.load_sync)
 
-    async def __call__(self, task: _Task) -> dict[str, Any]:
+    async def __call__(self, task: _Task) -> EmotionReading:
         payload = task.payload
         mode = payload.get("mode")
         if mode is not None and mode not in MODES:
@@ -90,8 +104,8 @@ class EmotionAnalyzer:
         audio_source = None if mode == "text" else self._audio_source(task)
         if mode == "audio" and audio_source is None:
             raise BadAudio("emotion mode 'audio' needs audio_data")
-        prior = _dependency(task, EMOTION_TYPE) if mode != "audio" else None
-        prior_audio = prior.get("audio") if isinstance(prior, dict) else None
+        prior = EmotionReading.of(_dependency(task, EMOTION_TYPE)) if mode != "audio" else None
+        prior_audio = prior.audio if prior is not None else None
         if text is None and audio_source is None and prior_audio is None:
             raise InvalidTask(
                 "emotion analysis needs text, audio_data or an audio_transcription dependency"
@@ -110,8 +124,8 @@ class EmotionAnalyzer:
         speaker_id: str = "default",
         prior_audio: dict[str, Any] | None = None,
         lenient_audio: bool = False,
-    ) -> dict[str, Any]:
-        """Blocking: the result dict for a text and/or audio (raises BadAudio / InvalidTask)."""
+    ) -> EmotionReading:
+        """Blocking: the reading of a text and/or audio (raises BadAudio / InvalidTask)."""
         started = time.perf_counter()
         evidence: list[str] = []
         audio = prior_audio
@@ -130,8 +144,9 @@ class EmotionAnalyzer:
             result = _audio_only_result(audio)
             mode = "audio"
         result["evidence"] = result["evidence"] + evidence
-        result.update(mode=mode, speaker_id=speaker_id, processing_s=time.perf_counter() - started)
-        return result
+        return EmotionReading(
+            **result, mode=mode, speaker_id=speaker_id, processing_s=time.perf_counter() - started
+        )
 
     def audio_cues(self, source: dict[str, Any], speaker_id: str) -> dict[str, Any]:
         """Cues of the audio in ``source`` and its arousal against the speaker's baseline."""
@@ -172,8 +187,8 @@ class EmotionAnalyzer:
     def _text_of(self, task: _Task) -> str | None:
         text = task.payload.get("text")
         if text is None:
-            found = _dependency(task, TRANSCRIPTION_TYPE)
-            text = found.get("text") if isinstance(found, dict) else None
+            found = Transcription.of(_dependency(task, TRANSCRIPTION_TYPE))
+            text = found.text if found is not None else None
         if text is None:
             return None
         if not isinstance(text, str):
@@ -234,8 +249,8 @@ class TextAnalyzer:
     async def __call__(self, task: _Task) -> dict[str, Any]:
         text = task.payload.get("text", task.payload.get("content"))
         if text is None:
-            found = _dependency(task, TRANSCRIPTION_TYPE)
-            text = found.get("text") if isinstance(found, dict) else None
+            found = Transcription.of(_dependency(task, TRANSCRIPTION_TYPE))
+            text = found.text if found is not None else None
         if not isinstance(text, str) or not text.strip():
             raise InvalidTask("text analysis needs a non-empty 'text' string")
         if not self.text_backend.loaded:
@@ -284,3 +299,17 @@ def create_default() -> EmotionAnalyzer:
 def create_text_analysis_default() -> TextAnalyzer:
     """Sentiment (VADER) and emotion of a text payload; loads on first use."""
     return TextAnalyzer(text_backend=shared_text_backend())
+
+
+_default = functools.cache(create_default)
+_default_text = functools.cache(create_text_analysis_default)
+
+
+async def process(task: _Task) -> EmotionReading:
+    """The built-in EMOTION_ANALYSIS processor (entry point ``teddy.processors``)."""
+    return await _default()(task)
+
+
+async def process_text(task: _Task) -> dict[str, Any]:
+    """The built-in TEXT_ANALYSIS processor (entry point ``teddy.processors``)."""
+    return await _default_text()(task)

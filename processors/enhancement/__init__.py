@@ -1,0 +1,1 @@
+"""The audio-enhancement stage (AUDIO_ENHANCEMENT): high-pass, noise reduction, loudness."""

@@ -10,6 +10,7 @@ bear starts talking before the reply is finished. Whatever goes wrong with the A
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -25,6 +26,7 @@ from processors.reply.llm.prompt import build_messages, build_system_prompt
 from processors.reply.llm.sentences import SentenceSplitter, split_sentences
 from processors.reply.safety import ReplyFilter, SafetyFilter
 from processors.reply.sink import SentenceSink
+from processors.results import Reply, Transcription
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,9 @@ def _child_text(task: Any) -> str:
         value = payload.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()[:MAX_INPUT_CHARS]
-    found = _dependency(task, "audio_transcription")
-    if isinstance(found, Mapping) and isinstance(found.get("text"), str):
-        return str(found["text"]).strip()[:MAX_INPUT_CHARS]
+    found = Transcription.of(_dependency(task, "audio_transcription"))
+    if found is not None and isinstance(found.text, str):
+        return found.text.strip()[:MAX_INPUT_CHARS]
     return ""
 
 
@@ -69,7 +71,7 @@ def _emotion(task: Any) -> str | None:
         value = value.get("primary")
     if isinstance(value, str) and value:
         return value
-    for kind in ("emotion_analysis", "text_analysis"):
+    for kind in ("emotion_analysis", "text_analysis"):  # an EmotionReading or text analysis
         found = _dependency(task, kind)
         if isinstance(found, Mapping) and isinstance(found.get("primary"), str):
             return str(found["primary"])
@@ -82,7 +84,7 @@ def _dependency(task: Any, task_type: str) -> Any:
 
 
 class Responder:
-    """``await responder(task) -> dict``; ``state`` is ok | offline | unauthorized | error."""
+    """``await responder(task) -> Reply``; ``state`` is ok | offline | unauthorized | error."""
 
     def __init__(
         self,
@@ -133,6 +135,37 @@ class Responder:
         )
         self.state = "ok" if self._client is not None else "offline"
 
+    @classmethod
+    def from_config(
+        cls,
+        llm: Mapping[str, Any],
+        child: Mapping[str, Any],
+        *,
+        sentence_sink: SentenceSink | None = None,
+        api_key: str | None = None,
+    ) -> Responder:
+        """Build from the ``[llm]`` and ``[child]`` sections. ``session_timeout_s`` belongs to the
+        conversation context, not to the responder; the key comes from ``api_key`` (the
+        environment's ``ANTHROPIC_API_KEY``) or ``api_key_file``."""
+        settings = {k: v for k, v in llm.items() if k != "session_timeout_s"}
+        return cls(
+            **settings,
+            api_key=api_key,
+            child_age=child["age"],
+            child_name=child["name"],
+            sentence_sink=sentence_sink,
+        )
+
+    def apply_live(self, llm: Mapping[str, Any], child: Mapping[str, Any]) -> None:
+        """SIGHUP: the prompt, the child and the reply length change live; the model, URL, key
+        and timeouts need a restart (the daemon logs which)."""
+        if self._client is not None:
+            self._client.max_tokens = llm["max_tokens"]
+        self.child_age = child["age"]
+        self.child_name = child["name"]
+        self.system_prompt = llm["system_prompt"] or None
+        self.history_turns = llm["history_turns"]
+
     @property
     def online(self) -> bool:
         return self._client is not None
@@ -150,7 +183,7 @@ class Responder:
         if self._client is not None:
             await self._client.aclose()
 
-    async def __call__(self, task: Any) -> dict[str, Any]:
+    async def __call__(self, task: Any) -> Reply:
         text = _child_text(task)
         if not text:
             raise ValueError(
@@ -180,21 +213,21 @@ class Responder:
             raise
         finally:
             await turn.close(error)
-        return {
-            "reply": " ".join(turn.sentences),
-            "sentences": list(turn.sentences),
-            "offline": reason is not None,
-            "offline_reason": reason,
-            "partial": reason is not None and turn.llm_sentences > 0,
-            "model": self.model if turn.llm_sentences else OFFLINE_MODEL,
-            "emotion": emotion,
-            "safety_hits": turn.filter.hits,
-            "input_safety_hits": input_hits,
-            "first_token_s": turn.first_token_s,
-            "llm_s": round(time.monotonic() - started, 4),
-            "interaction_id": interaction_id,
-            "streamed": self.sentence_sink is not None and not turn.sink_failed,
-        }
+        return Reply(
+            reply=" ".join(turn.sentences),
+            sentences=list(turn.sentences),
+            offline=reason is not None,
+            offline_reason=reason,
+            partial=reason is not None and turn.llm_sentences > 0,
+            model=self.model if turn.llm_sentences else OFFLINE_MODEL,
+            emotion=emotion,
+            safety_hits=turn.filter.hits,
+            input_safety_hits=input_hits,
+            first_token_s=turn.first_token_s,
+            llm_s=round(time.monotonic() - started, 4),
+            interaction_id=interaction_id,
+            streamed=self.sentence_sink is not None and not turn.sink_failed,
+        )
 
     async def _ask_claude(
         self,
@@ -290,3 +323,11 @@ class _Turn:
 def create_default() -> Responder:
     """A responder with default settings; Claude when ANTHROPIC_API_KEY is set, else offline."""
     return Responder(api_key=os.environ.get("ANTHROPIC_API_KEY"))
+
+
+_default = functools.cache(create_default)
+
+
+async def process(task: Any) -> Reply:
+    """The built-in AI_RESPONSE processor (entry point ``teddy.processors``)."""
+    return await _default()(task)

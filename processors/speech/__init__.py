@@ -1,0 +1,1 @@
+"""The speech stage (task type "speech"): text-to-speech engines and playback."""

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from processors.results import Reply, Spoken
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
 from processors.speech.tts.loudness import DEFAULT_TARGET_DBFS, normalize
@@ -58,6 +60,17 @@ class Speaker:
         self._turn = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop the state belongs to
         self.speaking = False
+
+    @classmethod
+    def from_config(
+        cls,
+        tts: Mapping[str, Any],
+        *,
+        output_device: int | str | None = None,
+        on_speaking: Callable[[bool], None] | None = None,
+    ) -> Speaker:
+        """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
+        return cls(**tts, output_device=output_device, on_speaking=on_speaking)
 
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:
@@ -122,7 +135,7 @@ class Speaker:
         for interaction_id in list(self._utterances):
             await self.stop(interaction_id)
 
-    async def speak(self, interaction_id: str, text: str) -> dict[str, Any]:
+    async def speak(self, interaction_id: str, text: str) -> Spoken:
         """Say ``text`` (not streamed) and wait until it has been played; returns the timings."""
         utterance = self._utterance(interaction_id, streamed=False)
         for sentence in speakable_sentences(text):
@@ -132,8 +145,8 @@ class Speaker:
         return await self._collect(utterance)
 
     # -- the speech stage ----------------------------------------------------------------------
-    async def __call__(self, task: Any) -> dict[str, Any]:
-        """NOTIFICATION kind=speech: wait for a streamed interaction, else speak the reply."""
+    async def __call__(self, task: Any) -> Spoken:
+        """The speech step: wait for a streamed interaction, else speak the reply."""
         payload: dict[str, Any] = task.payload
         interaction_id = str(payload.get("interaction_id") or task.id)
         utterance = self._utterances.get(interaction_id)
@@ -144,10 +157,10 @@ class Speaker:
             self._forget(utterance)
         text = _reply_text(task)
         if not text.strip():
-            return Utterance(interaction_id, streamed=False).result() | {"spoken": ""}
+            return Spoken()
         return await self.speak(interaction_id, text)
 
-    async def _collect(self, utterance: Utterance) -> dict[str, Any]:
+    async def _collect(self, utterance: Utterance) -> Spoken:
         try:
             await asyncio.shield(utterance.done)
         except asyncio.CancelledError:
@@ -324,8 +337,21 @@ def _since(marks: list[float]) -> float | None:
 def _reply_text(task: Any) -> str:
     """The text to say: the ai_response dependency's ``reply``, else payload ``text``."""
     getter = getattr(task, "dependency_result", None)
-    reply = getter(AI_RESPONSE_TYPE) if callable(getter) else None
-    if isinstance(reply, dict) and isinstance(reply.get("reply"), str):
-        return str(reply["reply"])
+    reply = Reply.of(getter(AI_RESPONSE_TYPE) if callable(getter) else None)
+    if reply is not None and isinstance(reply.reply, str):
+        return reply.reply
     text = task.payload.get("text")
     return text if isinstance(text, str) else ""
+
+
+def create_default() -> Speaker:
+    """hibari voice "heart" on the default output (other engines as fallback); loads lazily."""
+    return Speaker()
+
+
+_default = functools.cache(create_default)
+
+
+async def process(task: Any) -> Spoken:
+    """The built-in speech processor (entry point ``teddy.processors``, task type "speech")."""
+    return await _default()(task)

@@ -1,4 +1,4 @@
-"""Speech-to-text internals: backends, model resolution, CT2 export, hallucination guard."""
+"""The speech-to-text stage (AUDIO_TRANSCRIPTION): backends, models, window, hallucination guard."""
 
 from processors.stt.backends import BACKENDS, SttBackend, create_backend
 from processors.stt.guard import GuardConfig, HallucinationGuard

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from processors.audio.samples import Float32Array, as_float32
-from processors.engine.errors import BadAudio
+from processors.audio.samples import BadAudio, Float32Array, as_float32
 
 
 def read_audio_file(path: Path) -> Float32Array:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from processors.audio.samples import TARGET_RATE, Float32Array
-from processors.engine.errors import UtteranceRejected
+from processors.stt.errors import UtteranceRejected
 from processors.stt.types import Segment, Transcript
 
 # Phrases Whisper produces from non-speech; only trusted when the VAD found plenty of speech.

@@ -9,16 +9,18 @@ optional ``language``. Without ``audio_data`` the audio of an AUDIO_ENHANCEMENT 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from processors.audio.samples import TARGET_RATE, Float32Array, as_float32
-from processors.engine.errors import BadAudio
+from processors.audio.samples import TARGET_RATE, BadAudio, Float32Array, as_float32
+from processors.results import Transcription
 from processors.stt.backends import BACKENDS, SttBackend, create_backend
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
@@ -120,10 +122,20 @@ class Transcriber:
                 )
             return self._backend
 
+    @classmethod
+    def from_config(cls, stt: Mapping[str, Any], **overrides: Any) -> Transcriber:
+        """Build from the ``[stt]`` section (its keys are this constructor's arguments, with
+        ``encoder_window_s = "auto"`` meaning the per-model default); ``overrides`` win (the
+        daemon's ``max_duration_s``, ``teddy transcribe``'s flags)."""
+        kwargs = {**stt, **overrides}
+        if kwargs.get("encoder_window_s") == "auto":
+            kwargs["encoder_window_s"] = None
+        return cls(**kwargs)
+
     async def load(self) -> None:
         await asyncio.to_thread(self.load_sync)
 
-    async def __call__(self, task: _Task) -> dict[str, Any]:
+    async def __call__(self, task: _Task) -> Transcription:
         audio, language = self._audio_of(task)
         if self._backend is None:
             await self.load()
@@ -149,24 +161,24 @@ class Transcriber:
         if clipped > self.max_clipped_fraction:
             raise BadAudio(f"audio is clipped: {clipped:.0%} of samples at full scale")
 
-    def transcribe_array(self, audio: Float32Array, language: str | None = None) -> dict[str, Any]:
-        """Blocking: 16 kHz float32 audio -> the result dict (raises BadAudio/UtteranceRejected)."""
+    def transcribe_array(self, audio: Float32Array, language: str | None = None) -> Transcription:
+        """Blocking: 16 kHz float32 audio -> its transcript (raises BadAudio/UtteranceRejected)."""
         started = time.perf_counter()
         self.check_audio(audio)
         stats = self.guard.check_audio(audio)
         backend = self.load_sync()
         raw = backend.transcribe(audio, language or self.language, self.beam_size)
         transcript = self.guard.filter(raw, stats)
-        return {
-            "text": transcript.text,
-            "segments": [s.to_dict() for s in transcript.segments],
-            "language": transcript.language,
-            "duration_s": len(audio) / TARGET_RATE,
-            "processing_s": time.perf_counter() - started,
-            "backend": backend.name,
-            "model": self.model,
-            "speech_ratio": stats.ratio,
-        }
+        return Transcription(
+            text=transcript.text,
+            segments=[s.to_dict() for s in transcript.segments],
+            language=transcript.language,
+            duration_s=len(audio) / TARGET_RATE,
+            processing_s=time.perf_counter() - started,
+            backend=backend.name,
+            model=self.model,
+            speech_ratio=stats.ratio,
+        )
 
 
 def _enhanced_audio(task: _Task) -> dict[str, Any] | None:
@@ -183,3 +195,12 @@ def _enhanced_audio(task: _Task) -> dict[str, Any] | None:
 def create_default() -> Transcriber:
     """faster-whisper tiny.en, int8, 2 threads, beam 5, English; loads on the first task."""
     return Transcriber()
+
+
+#: one default stage per process, built on first use (models load on the first task)
+_default = functools.cache(create_default)
+
+
+async def process(task: _Task) -> Transcription:
+    """The built-in AUDIO_TRANSCRIPTION processor (entry point ``teddy.processors``)."""
+    return await _default()(task)

@@ -73,7 +73,7 @@ async def test_quick_start(capsys: pytest.CaptureFixture[str]) -> None:
     result = await main()
     assert result.status is TaskStatus.COMPLETED, result.error
     assert result.result["reply"] and result.result["offline"] is True
-    assert "Result: {" in capsys.readouterr().out
+    assert "Result: Reply(reply=" in capsys.readouterr().out  # the typed result, readable
 
 
 async def test_task_dependencies(audio_bytes: bytes) -> None:

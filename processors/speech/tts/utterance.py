@@ -6,8 +6,8 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
+from processors.results import Spoken
 from processors.speech.tts.base import Float32Array
 
 
@@ -59,20 +59,20 @@ class Utterance:
             self.stop_requested_at.append(time.monotonic())
             self.stop.set()
 
-    def result(self) -> dict[str, Any]:
-        """The speech stage's result dict (see docs/architecture.md)."""
+    def result(self) -> Spoken:
+        """The speech stage's result."""
         first = self.first_audio_at
-        return {
-            "spoken": " ".join(self.spoken),
-            "audio_s": round(self.audio_s, 3),
-            "first_audio_s": round(first - self.created_at, 4) if first is not None else None,
-            "first_audio_at": first,
-            "backend": self.backends[0] if self.backends else None,
-            "backends": sorted(set(self.backends)),
-            "interrupted": self.interrupted,
-            "stop_latency_s": self.stop_latency_s,
-            "sentences": len(self.spoken),
-            "synth_s": round(self.synth_s, 4),
-            "streamed": self.streamed,
-            "errors": [*self.errors, *([str(self.fatal)] if self.fatal is not None else [])],
-        }
+        return Spoken(
+            spoken=" ".join(self.spoken),
+            audio_s=round(self.audio_s, 3),
+            first_audio_s=round(first - self.created_at, 4) if first is not None else None,
+            first_audio_at=first,
+            backend=self.backends[0] if self.backends else None,
+            backends=sorted(set(self.backends)),
+            interrupted=self.interrupted,
+            stop_latency_s=self.stop_latency_s,
+            sentences=len(self.spoken),
+            synth_s=round(self.synth_s, 4),
+            streamed=self.streamed,
+            errors=[*self.errors, *([str(self.fatal)] if self.fatal is not None else [])],
+        )

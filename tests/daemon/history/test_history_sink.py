@@ -13,9 +13,10 @@ import pytest
 from daemon.history import HistoryStore, HistoryWriter, PipelineHistory
 from daemon.history.sink import stage_fields
 from daemon.interaction.events import EventBus
+from daemon.interaction.graph import ALERTS_TASK_TYPE, SPEECH_TASK_TYPE
 from daemon.interaction.pipeline import Pipeline
 from processors import AdvancedAsyncProcessor, ProcessingTask, ProcessingType
-from processors.engine.errors import UtteranceRejected
+from processors.stt.errors import UtteranceRejected
 
 Setup = tuple[Pipeline, HistoryStore, AdvancedAsyncProcessor]
 
@@ -42,11 +43,13 @@ async def reply(task: ProcessingTask) -> dict[str, Any]:
     }
 
 
-async def notify(task: ProcessingTask) -> dict[str, Any]:
-    if task.payload["kind"] == "speech":
-        return {"spoken": "You are safe with me.", "audio_s": 1.0}
-    alert = {"rule": "emotion:fear", "severity": "warning", "message": "scared", "channels": []}
-    return {"alerts": [alert], "suppressed": []}
+async def speak(task: ProcessingTask) -> dict[str, Any]:
+    return {"spoken": "You are safe with me.", "audio_s": 1.0}
+
+
+async def alert(task: ProcessingTask) -> dict[str, Any]:
+    raised = {"rule": "emotion:fear", "severity": "warning", "message": "scared", "channels": []}
+    return {"alerts": [raised], "suppressed": []}
 
 
 @pytest.fixture
@@ -58,7 +61,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         (ProcessingType.AUDIO_TRANSCRIPTION, transcribe),
         (ProcessingType.EMOTION_ANALYSIS, emotion),
         (ProcessingType.AI_RESPONSE, reply),
-        (ProcessingType.NOTIFICATION, notify),
+        (SPEECH_TASK_TYPE, speak),
+        (ALERTS_TASK_TYPE, alert),
         (ProcessingType.DATABASE_OPERATION, HistoryWriter(store)),
     ):
         processor.register_processor(kind, fn)

@@ -56,8 +56,9 @@ def test_task_types_and_payload_modes() -> None:
     assert g.tasks[ACOUSTIC].payload["mode"] == "audio"
     assert g.tasks[ACOUSTIC].payload["speaker_id"] == "bear"
     assert g.tasks[EMOTION].payload["mode"] == "text"
-    assert g.tasks[SPEECH].payload["kind"] == "speech"
-    assert g.tasks[ALERTS].payload["kind"] == "alert"
+    # speech and parent alerts are distinct steps with their own task types
+    assert g.tasks[SPEECH].task_type == "speech"
+    assert g.tasks[ALERTS].task_type is ProcessingType.NOTIFICATION
     assert all(t.payload["interaction_id"] == "i1" for t in g.tasks.values())
     assert all("interaction:i1" in t.tags for t in g.tasks.values())
 

@@ -17,15 +17,15 @@ import pytest
 
 from daemon.history import HistoryStore, HistoryWriter, PipelineHistory
 from daemon.interaction.events import EventBus, EventKind, LatencyTracker, PipelineEvent
-from daemon.interaction.graph import PluginStep, StageTimeouts
+from daemon.interaction.graph import ALERTS_TASK_TYPE, SPEECH_TASK_TYPE, PluginStep, StageTimeouts
 from daemon.interaction.pipeline import Pipeline
 from processors import (
     AdvancedAsyncProcessor,
     ProcessingTask,
     ProcessingType,
-    UtteranceRejected,
     create_processor,
 )
+from processors.stt.errors import UtteranceRejected
 
 AUDIO = np.zeros(8_000, dtype=np.float32)
 
@@ -65,10 +65,12 @@ class Stages:
             "input_safety_hits": [],
         }
 
-    async def notify(self, task: ProcessingTask) -> dict[str, Any]:
-        self.seen.append(task.payload["kind"])
-        if task.payload["kind"] == "speech":
-            return {"spoken": "ok", "first_audio_at": asyncio.get_running_loop().time()}
+    async def speak(self, task: ProcessingTask) -> dict[str, Any]:
+        self.seen.append("speech")
+        return {"spoken": "ok", "first_audio_at": asyncio.get_running_loop().time()}
+
+    async def alert(self, task: ProcessingTask) -> dict[str, Any]:
+        self.seen.append("alert")
         return {"alerts": [{"rule": "emotion:fear", "severity": "warning", "message": "m"}]}
 
 
@@ -97,7 +99,8 @@ def make_pipeline(
     processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, stages.transcribe)
     processor.register_processor(ProcessingType.EMOTION_ANALYSIS, stages.emotion)
     processor.register_processor(ProcessingType.AI_RESPONSE, stages.reply)
-    processor.register_processor(ProcessingType.NOTIFICATION, stages.notify)
+    processor.register_processor(SPEECH_TASK_TYPE, stages.speak)
+    processor.register_processor(ALERTS_TASK_TYPE, stages.alert)
     bus = EventBus()
     if events is not None:
         bus.subscribe(events.append)

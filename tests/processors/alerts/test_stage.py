@@ -10,7 +10,6 @@ import pytest
 from processors import ProcessingTask, ProcessingType, TaskStatus, create_processor
 from processors.alerts.channels import Delivery, verify
 from processors.alerts.channels.webhook import SIGNATURE_HEADER
-from processors.alerts.notification import NotificationStage
 from processors.alerts.stage import AlertStage
 from tests.processors.alerts.receiver import webhook_receiver
 
@@ -27,7 +26,7 @@ def config(url: str, **extra: Any) -> dict[str, Any]:
 
 
 async def run_interaction(
-    stage: NotificationStage, text: str, emotion: dict[str, Any], reply: dict[str, Any]
+    stage: AlertStage, text: str, emotion: dict[str, Any], reply: dict[str, Any]
 ) -> Any:
     """transcription → emotion → reply → alert, as the daemon's graph wires them."""
     processor = await create_processor(max_workers=2)
@@ -41,7 +40,7 @@ async def run_interaction(
         rep = ProcessingTask(ProcessingType.AI_RESPONSE, {}, depends_on=[stt.id, emo.id])
         alert = ProcessingTask(
             ProcessingType.NOTIFICATION,
-            {"interaction_id": "i1", "kind": "alert"},
+            {"interaction_id": "i1"},
             depends_on=[stt.id, emo.id, rep.id],
         )
         await processor.submit_tasks([stt, emo, rep, alert])
@@ -62,7 +61,7 @@ HURT = {
 
 async def test_fear_alert_reaches_the_webhook_signed_and_is_in_the_result() -> None:
     async with webhook_receiver() as rx:
-        stage = NotificationStage(alerts=AlertStage.from_config(config(rx.url)))
+        stage = AlertStage.from_config(config(rx.url))
         result = await run_interaction(stage, "I'm scared of the monster", FEAR, {"reply": "Hi."})
     assert result.status is TaskStatus.COMPLETED, result.error
     [alert] = result.result["alerts"]
@@ -77,7 +76,7 @@ async def test_fear_alert_reaches_the_webhook_signed_and_is_in_the_result() -> N
 
 async def test_unsafe_child_input_from_the_reply_stage_alerts_urgently() -> None:
     async with webhook_receiver() as rx:
-        stage = NotificationStage(alerts=AlertStage.from_config(config(rx.url, keywords=[])))
+        stage = AlertStage.from_config(config(rx.url, keywords=[]))
         result = await run_interaction(stage, "someone hurt me", CALM, HURT)
     [alert] = result.result["alerts"]
     assert (alert["rule"], alert["severity"]) == ("input_safety:abuse_disclosure", "urgent")
@@ -86,7 +85,7 @@ async def test_unsafe_child_input_from_the_reply_stage_alerts_urgently() -> None
 
 async def test_nothing_to_report_sends_nothing() -> None:
     async with webhook_receiver() as rx:
-        stage = NotificationStage(alerts=AlertStage.from_config(config(rx.url)))
+        stage = AlertStage.from_config(config(rx.url))
         result = await run_interaction(stage, "I like trucks", CALM, {"reply": "Me too!"})
     assert result.result == {"alerts": [], "suppressed": [], "deliveries": []}
     assert rx.requests == []
@@ -101,7 +100,7 @@ async def test_duplicates_are_suppressed_and_rate_limit_applies() -> None:
             payload: dict[str, Any]
 
             def __init__(self, text: str, emotion: dict[str, Any]) -> None:
-                self.payload = {"interaction_id": "i", "kind": "alert", "text": text}
+                self.payload = {"interaction_id": "i", "text": text}
                 self.payload["emotion"] = emotion
 
         first = await stage(Task("help me", FEAR))  # two alerts: fear + keyword
@@ -153,13 +152,8 @@ def test_secret_can_come_from_a_file(tmp_path: Any) -> None:
     assert stage.channels[0].secret == "from-file"  # type: ignore[attr-defined]
 
 
-async def test_unknown_notification_kind_fails_clearly() -> None:
-    with pytest.raises(ValueError, match="kind 'sms'"):
-        await NotificationStage()(_task("x", CALM, kind="sms"))
-
-
-def _task(text: str, emotion: dict[str, Any], kind: str = "alert") -> Any:
-    task = ProcessingTask(ProcessingType.NOTIFICATION, {"kind": kind, "text": text})
+def _task(text: str, emotion: dict[str, Any]) -> Any:
+    task = ProcessingTask(ProcessingType.NOTIFICATION, {"text": text})
     task.payload["emotion"] = emotion
     task.payload["interaction_id"] = "i9"
     return task

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from processors import (
-    BadAudio,
     InvalidTask,
     ProcessingTask,
     ProcessingType,
     TaskStatus,
     create_processor,
 )
+from processors.audio.samples import BadAudio
 from processors.emotion.labels import EMOTIONS
 from processors.emotion.stage import (
     EmotionAnalyzer,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from processors import ProcessingTask, ProcessingType, TaskStatus, create_processor
-from processors.alerts.notification import NotificationStage
 from processors.reply.stage import Responder
 from processors.speech.stage import Speaker
 from processors.speech.tts.chain import TtsChain
@@ -20,12 +19,12 @@ async def test_offline_reply_streams_into_the_speaker_and_speech_waits_for_it() 
     processor = await create_processor(max_workers=2)
     try:
         processor.register_processor(ProcessingType.AI_RESPONSE, responder)
-        processor.register_processor(ProcessingType.NOTIFICATION, NotificationStage(speaker))
+        processor.register_processor("speech", speaker)
         payload: dict[str, Any] = {"interaction_id": "i1", "text": "Hello teddy!"}
         reply = ProcessingTask(ProcessingType.AI_RESPONSE, payload)
         speech = ProcessingTask(
-            ProcessingType.NOTIFICATION,
-            {"interaction_id": "i1", "kind": "speech"},
+            "speech",
+            {"interaction_id": "i1"},
             depends_on=[reply.id],
         )
         await processor.submit_tasks([reply, speech])

@@ -46,7 +46,7 @@ def sound_span(audio: np.ndarray, rate: int = 16_000, floor: float = 0.02) -> fl
 
 async def streamed_reply_through_processor(speaker: Speaker) -> tuple[Any, float]:
     """A reply stage that streams its sentences into the Speaker (as the response stage does),
-    then the NOTIFICATION speech task that depends on it. Returns (speech result, reply end)."""
+    then the speech task that depends on it. Returns (speech result, reply end)."""
     reply_done: list[float] = []
 
     async def reply_stage(task: ProcessingTask) -> dict[str, Any]:
@@ -61,11 +61,11 @@ async def streamed_reply_through_processor(speaker: Speaker) -> tuple[Any, float
     processor = await create_processor(max_workers=2)
     try:
         processor.register_processor(ProcessingType.AI_RESPONSE, reply_stage)
-        processor.register_processor(ProcessingType.NOTIFICATION, speaker)
+        processor.register_processor("speech", speaker)
         reply = ProcessingTask(ProcessingType.AI_RESPONSE, {"interaction_id": "i1"})
         speech = ProcessingTask(
-            ProcessingType.NOTIFICATION,
-            {"interaction_id": "i1", "kind": "speech"},
+            "speech",
+            {"interaction_id": "i1"},
             depends_on=[reply.id],
         )
         await processor.submit_tasks([reply, speech])
@@ -144,7 +144,7 @@ async def test_cancelling_the_speech_task_stops_playback_within_100_ms(
     await speaker.load()
     processor = await create_processor(max_workers=2)
     try:
-        processor.register_processor(ProcessingType.NOTIFICATION, speaker)
+        processor.register_processor("speech", speaker)
         text = "Once upon a time, a little bear walked all the way to the big blue mountain."
         task = _speech_task("i5", text=text)
         await processor.submit_task(task)
@@ -164,14 +164,12 @@ async def test_missing_output_device_fails_only_that_task(warm_rig: AudioRig) ->
     processor = await create_processor(max_workers=2)
     try:
         processor.register_processor(
-            ProcessingType.NOTIFICATION, Speaker(backend="espeak-ng", output_device="usb-bear")
+            "speech", Speaker(backend="espeak-ng", output_device="usb-bear")
         )
         bad = _speech_task("i6", text="Hello.")
         await processor.submit_task(bad)
         failed = await processor.wait_for_task(bad.id, timeout=30)
-        processor.register_processor(
-            ProcessingType.NOTIFICATION, Speaker(backend="espeak-ng", output_device="PULSE")
-        )
+        processor.register_processor("speech", Speaker(backend="espeak-ng", output_device="PULSE"))
         good = _speech_task("i7", text="Hello.")
         await processor.submit_task(good)
         ok = await processor.wait_for_task(good.id, timeout=30)
@@ -196,6 +194,4 @@ def test_output_device_by_index_name_or_default(warm_rig: AudioRig) -> None:
 
 
 def _speech_task(interaction_id: str, **payload: Any) -> ProcessingTask:
-    return ProcessingTask(
-        ProcessingType.NOTIFICATION, {"kind": "speech", "interaction_id": interaction_id, **payload}
-    )
+    return ProcessingTask("speech", {"interaction_id": interaction_id, **payload})

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from processors import ProcessingTask, ProcessingType
+from processors import ProcessingTask
 from processors.speech.stage import Speaker
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
@@ -30,9 +30,7 @@ def _same(voice: ToneVoice) -> ToneVoice:
 
 
 def speech_task(interaction_id: str, reply: str | None = None, **payload: Any) -> ProcessingTask:
-    task = ProcessingTask(
-        ProcessingType.NOTIFICATION, {"kind": "speech", "interaction_id": interaction_id, **payload}
-    )
+    task = ProcessingTask("speech", {"interaction_id": interaction_id, **payload})
     if reply is not None:
         task.depends_on = ["r"]
         task.dependency_results["r"] = {"reply": reply}

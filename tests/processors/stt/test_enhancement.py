@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from processors import ProcessingTask, ProcessingType, create_processor
-from processors.audio.samples import Float32Array
-from processors.engine.errors import BadAudio
+from processors.audio.samples import BadAudio, Float32Array
 from processors.enhancement.stage import create_default, enhance, enhance_array
 from tests.processors.stt.fakes import MiniTask
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from processors.engine.errors import UtteranceRejected
+from processors.stt.errors import UtteranceRejected
 from processors.stt.guard import HallucinationGuard, SpeechStats
 from processors.stt.types import Transcript
 from tests.processors.stt.clips import silence, white_noise

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from processors import ProcessingTask, ProcessingType, create_processor
-from processors.engine.errors import UtteranceRejected
 from processors.enhancement.stage import enhance
 from processors.stt.backends import FasterWhisperBackend
+from processors.stt.errors import UtteranceRejected
 from processors.stt.models import tiny_en_dir
 from processors.stt.stage import Transcriber
 from processors.stt.wer import wer

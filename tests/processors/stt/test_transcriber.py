@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from processors import ProcessingTask, ProcessingType, create_processor
-from processors.engine.errors import BadAudio
+from processors.audio.samples import BadAudio
 from processors.stt.guard import GuardConfig
 from processors.stt.stage import Transcriber, create_default
 from tests.processors.stt.fakes import MiniTask, ScriptedBackend, segment

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from processors.engine.errors import UtteranceRejected
 from processors.stt.backends import FasterWhisperBackend
+from processors.stt.errors import UtteranceRejected
 from processors.stt.guard import GuardConfig
 from processors.stt.stage import Transcriber
 from processors.stt.types import Transcript

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -10,7 +11,8 @@ def count_words(task: Any) -> dict[str, int]:
     heard = task.payload.get("text") or ""
     replied = ""
     for result in task.dependency_results.values():
-        if isinstance(result, dict):
+        # teddy's stage results are typed dataclasses that read as mappings (not dicts)
+        if isinstance(result, Mapping):
             heard = result.get("text") or heard
             replied = result.get("reply") or replied
     return {"heard_words": len(str(heard).split()), "reply_words": len(str(replied).split())}
