@@ -160,7 +160,7 @@ def cross_validation(
     """Nested k-fold CV of the trained model over the training sentences (L2 as shipped)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from processors.emotion.text import load_wordllama
+    from processors.embedding import load_wordllama
 
     rows = training.train_sentences()
     data = training.build_dataset(load_wordllama(), SentimentIntensityAnalyzer(), rows)
@@ -223,7 +223,7 @@ def cross_author(
     holdout2-5: other sentences, written earlier by someone else). L2 and bias as shipped."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from processors.emotion.text import load_wordllama
+    from processors.embedding import load_wordllama
 
     first = [n for n in training.TRAIN_SETS if not n.startswith("emotion_train_")]
     corpus = [n for n in training.TRAIN_SETS if n.startswith("emotion_train_")]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from typing import Any, Self
+from typing import Any, Final, Self
 
 __all__ = [
+    "EMOTIONS",
     "AlertsRaised",
     "EmotionReading",
     "RaisedAlert",
@@ -26,6 +27,20 @@ __all__ = [
     "StageResult",
     "Transcription",
 ]
+
+
+#: the nine classes of ``EmotionReading.scores`` (and of the parent's alert rules)
+EMOTIONS: Final = (
+    "joy",
+    "sadness",
+    "fear",
+    "anger",
+    "surprise",
+    "disgust",
+    "trust",
+    "anticipation",
+    "neutral",
+)
 
 
 class StageResult(Mapping[str, Any]):

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from daemon.config.base import OptPath, OptStr, Section
 from processors.alerts.rules import DEFAULT_KEYWORDS
-from processors.emotion.labels import EMOTIONS as _EMOTIONS
+from processors.results import EMOTIONS as _EMOTIONS
 
 #: the emotion classes (one list for the stage, the alert rules and the config)
 EMOTIONS = _EMOTIONS

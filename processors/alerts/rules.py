@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.emotion.labels import EMOTIONS
+from processors.results import EMOTIONS
 
 SEVERITIES = ("info", "warning", "urgent")
 DEFAULT_EMOTION_THRESHOLDS: Mapping[str, float] = {"fear": 0.7, "sadness": 0.75, "anger": 0.75}

@@ -5,17 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-EMOTIONS: Final = (
-    "joy",
-    "sadness",
-    "fear",
-    "anger",
-    "surprise",
-    "disgust",
-    "trust",
-    "anticipation",
-    "neutral",
-)
+from processors.results import (
+    EMOTIONS as EMOTIONS,
+)  # the stage's vocabulary, defined with its result
 
 #: (valence -1..1, arousal 0..1) of each class; a circumplex-style placement used to turn a score
 #: distribution into valence/arousal when no acoustic cues are available.

@@ -20,11 +20,9 @@ The three become logits and one softmax, so the scores sum to 1.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from processors.embedding import load_wordllama
 from processors.emotion.features import featurize
 from processors.emotion.labels import (
     AFFECT,
@@ -90,22 +89,6 @@ class HybridWeights:
     alert_bias: float = 0.5  # fear/sadness win near-ties: they drive parent alerts
     negation_penalty: float = 3.0  # logit off a class whose cue word was negated
     trained: bool = True  # use the trained regression (emotion_model.npz) when it loads
-
-
-def wordllama_dir() -> Path:
-    """The installed wordllama package folder (its weights/ and tokenizers/ live there)."""
-    import wordllama
-
-    return Path(wordllama.__file__).parent
-
-
-@functools.cache
-def load_wordllama() -> Any:
-    """Load the embedding model from the wheel; never touch the network."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from wordllama import WordLlama
-
-    return WordLlama.load(cache_dir=wordllama_dir(), disable_download=True)
 
 
 def load_prototypes(path: Path | None = None) -> dict[str, list[str]]:

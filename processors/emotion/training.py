@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from processors.embedding import load_wordllama
 from processors.emotion.features import featurize
 from processors.emotion.labels import EMOTIONS
 from processors.emotion.model import ALERT_CLASSES, SoftmaxModel, fit_softmax
-from processors.emotion.text import load_prototypes, load_wordllama
+from processors.emotion.text import load_prototypes
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -40,7 +40,7 @@ _ADVICE = re.compile(
 @functools.cache
 def shared_wordllama() -> Any:
     """One wordllama model per process (the emotion stage can share it: see its loader)."""
-    from processors.emotion.text import load_wordllama
+    from processors.embedding import load_wordllama
 
     return load_wordllama()
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from processors.embedding import load_wordllama
 from processors.emotion.labels import EMOTIONS
-from processors.emotion.text import HybridTextEmotion, load_prototypes, load_wordllama
+from processors.emotion.text import HybridTextEmotion, load_prototypes
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "emotion_eval.jsonl"
 
