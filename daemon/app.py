@@ -302,7 +302,7 @@ class Daemon:
 
     def _alive(self) -> bool:
         """Watchdog verdict: the loop answers (we are running it) and the processor is up."""
-        return self.processor is not None and bool(self.processor._running)
+        return self.processor is not None and self.processor.running
 
     def _spawn(self, coro: Any, name: str) -> None:
         self._background.append(asyncio.create_task(coro, name=f"teddy-{name}"))

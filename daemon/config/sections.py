@@ -245,10 +245,21 @@ class HealthConfig(Section):
 class ProcessorConfig(Section):
     max_workers: int = Field(default=4, ge=1, le=256, description="tasks running at once")
     max_thread_workers: int = Field(default=4, ge=1, le=64, description="threads for blocking work")
-    max_process_workers: int = Field(default=1, ge=0, le=64, description="processes for CPU work")
+    max_process_workers: int = Field(default=1, ge=1, le=64, description="processes for CPU work")
     queue_size: int = Field(default=1000, ge=0, description="pending task limit (0 = unbounded)")
     on_queue_full: Literal["raise", "wait"] = Field(
-        default="raise", description="what a submit does on a full queue"
+        default="wait", description="what a submit does on a full queue (wait, like a queue's put)"
+    )
+    reserved_workers: int = Field(
+        default=1,
+        ge=0,
+        le=255,
+        description="workers LOW/BATCH tasks never take, so CRITICAL/HIGH start at once",
+    )
+    orphan_after_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="a task still waiting for a dependency never submitted shows in health",
     )
     enable_monitoring: bool = Field(default=True, description="collect performance metrics")
     enable_profiling: bool = Field(default=False, description="record per-task memory peaks")

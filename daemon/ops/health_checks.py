@@ -65,7 +65,8 @@ def processor_check(
     max_queue_size: int = MAX_QUEUE_SIZE,
     min_success_rate: float = MIN_SUCCESS_RATE,
 ) -> AsyncCheck:
-    """Not running → unhealthy; queue_size > 1000 or success_rate < 95 % → degraded.
+    """Not running → unhealthy; queue_size > 1000, success_rate < 95 % or a task waiting past
+    ``orphan_after_s`` for a dependency nobody submitted → degraded.
 
     The success rate only counts once at least one task finished (a fresh daemon is not degraded).
     """
@@ -76,12 +77,14 @@ def processor_check(
         queue = int(metrics.get("queue_size") or 0)
         rate = float(metrics.get("success_rate", 100.0) or 0.0)
         processed = int(metrics.get("tasks_processed") or 0)
+        orphaned = int(metrics.get("orphaned_count") or 0)
         data = {
             "running": running,
             "queue_size": queue,
             "running_tasks": int(metrics.get("running_tasks") or 0),
             "success_rate": round(rate, 2),
             "tasks_processed": processed,
+            "orphaned": orphaned,
         }
         if not running:
             return Check("unhealthy", "processor_stopped", data)
@@ -90,6 +93,12 @@ def processor_check(
             problems.append(f"high_queue_size ({queue} > {max_queue_size})")
         if processed > 0 and rate < min_success_rate:
             problems.append(f"low_success_rate ({rate:.1f} % < {min_success_rate:g} %)")
+        if orphaned:
+            shown = ", ".join(
+                f"{o['id']} waits for {', '.join(o['missing'])}"
+                for o in metrics.get("orphaned") or ()
+            )
+            problems.append(f"orphaned_tasks ({orphaned}: {shown})")
         if problems:
             return Check("degraded", "; ".join(problems), data)
         return Check("ok", "running", data)

@@ -16,9 +16,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from processors.engine.errors import NotPicklable, ProcessPoolCrashed
+from processors.engine.task import ProcessingTask
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,20 @@ def is_async_callable(fn: object) -> bool:
     return not inspect.isfunction(fn) and inspect.iscoroutinefunction(call)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A processor function and how to run it (detected once, not per task). ``source`` says
+    where it came from; ``"payload"``: a CUSTOM task's own ``payload["processor"]``."""
+
+    fn: Callable[..., Any]
+    is_async: bool
+    source: str
+
+
+def resolved(fn: Callable[..., Any], source: str) -> Resolved:
+    return Resolved(fn, is_async_callable(fn), source)
+
+
 def _run_pickled(blob: bytes) -> Any:
     """Runs in a pool process: unpickle ``(fn, arg)`` and call it."""
     fn, arg = pickle.loads(blob)
@@ -46,6 +62,8 @@ class ExecutionContexts:
     def __init__(
         self, max_thread_workers: int, max_process_workers: int, mp_start_method: str
     ) -> None:
+        if max_thread_workers < 1 or max_process_workers < 1:
+            raise ValueError("max_thread_workers and max_process_workers must be >= 1")
         self._max_threads = max_thread_workers
         self._max_processes = max_process_workers
         self._mp_method = mp_start_method
@@ -93,6 +111,23 @@ class ExecutionContexts:
             raise ProcessPoolCrashed(
                 f"{what}: a process-pool worker died while running it ({exc}); pool rebuilt"
             ) from exc
+
+    async def run(self, task: ProcessingTask, resolved: Resolved) -> Any:
+        """Run ``task`` with its processor in its context: a coroutine on the loop, a
+        ``cpu_intensive`` function in the process pool, any other function in a thread."""
+        if resolved.is_async:
+            return await resolved.fn(task)
+        custom = resolved.source == "payload"
+        target = task.payload["processor"] if custom else resolved.fn
+        arg: Any = task.payload if custom else task
+        if task.cpu_intensive:
+            what = f"task {task.id} ({task.type_key})"
+            value = await self.run_in_process(target, arg, what)
+        else:
+            value = await self.run_in_thread(target, arg)
+        if inspect.isawaitable(value):  # a plain function that returned a coroutine
+            value = await value
+        return value
 
     def _rebuild(self, broken: ProcessPoolExecutor) -> None:
         if self._processes is broken:

@@ -3,16 +3,19 @@
 Releasing dependents costs O(number of dependents): every job keeps the list of jobs waiting on it
 and a count of its own unfinished dependencies; nothing ever scans all tasks. Cancelled jobs stay in
 the ready queue and are skipped when popped, so cancelling is O(1) too.
+
+A job may depend on an id not submitted yet: it is parked in ``awaiting`` under that id (counted in
+its ``remaining``) and becomes that task's dependent when the task is submitted.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from processors.engine.errors import DependencyCycle, InvalidTask, UnknownDependency
-
 from processors.engine.task import ProcessingTask, TaskResult, TaskStatus, type_name
 
 HELD_TYPE = 1
@@ -51,13 +54,18 @@ class TaskManager:
         self.counts: dict[TaskStatus, int] = dict.fromkeys(TaskStatus, 0)
         self.finished_order: deque[str] = deque()
         self.keep_finished = keep_finished
+        #: id not submitted yet -> the pending jobs that depend on it
+        self.awaiting: dict[str, list[Job]] = {}
 
     # -- validation -------------------------------------------------------------------------
 
-    def check_batch(self, tasks: Sequence[ProcessingTask]) -> list[ProcessingTask]:
+    def check_batch(
+        self, tasks: Sequence[ProcessingTask], *, park: bool = False
+    ) -> list[ProcessingTask]:
         """Validate ids and dependencies of tasks submitted together; return them in an order where
-        every dependency comes before its dependents (Kahn's algorithm). Raises on unknown ids,
-        duplicates and cycles, naming them."""
+        every dependency comes before its dependents (Kahn's algorithm). Raises on duplicates and
+        cycles (parked jobs included), and on unknown ids unless ``park`` (then they wait),
+        naming them."""
         batch: dict[str, ProcessingTask] = {}
         for task in tasks:
             if task.id in batch or task.id in self.jobs:
@@ -73,7 +81,7 @@ class TaskManager:
                 if dep in batch:
                     inside += 1
                     children.setdefault(dep, []).append(task.id)
-                elif dep not in self.jobs and dep not in task.dependency_results:
+                elif not park and dep not in self.jobs and dep not in task.dependency_results:
                     raise UnknownDependency(
                         f"task {task.id} ({type_name(task.task_type)}) depends on unknown task "
                         f"id {dep!r}; submit dependencies first"
@@ -88,7 +96,50 @@ class TaskManager:
         if len(order) != len(batch):
             stuck = sorted(tid for tid, n in indegree.items() if n > 0)
             raise DependencyCycle(f"dependency cycle among tasks {stuck}")
+        if self.awaiting:
+            for task in tasks:
+                self.check_closes_cycle(task, batch)
         return [batch[tid] for tid in order]
+
+    def check_new(self, task: ProcessingTask) -> bool:
+        """Validate a task submitted alone (duplicate id, depending on itself, closing a cycle
+        with tasks parked waiting for its id); True if such parked tasks exist."""
+        if task.id in self.jobs:
+            raise InvalidTask(f"task id {task.id} was already submitted")
+        for dep in task.dependency_ids():
+            if dep == task.id:
+                raise DependencyCycle(f"task {task.id} depends on itself")
+        if self.awaiting and task.id in self.awaiting:
+            self.check_closes_cycle(task)
+            return True
+        return False
+
+    def check_closes_cycle(
+        self, task: ProcessingTask, batch: Mapping[str, ProcessingTask] | None = None
+    ) -> None:
+        """Raise ``DependencyCycle`` if parked jobs wait for ``task`` while ``task`` (transitively,
+        through unfinished jobs or the rest of ``batch``) depends on one of them."""
+        parked = self.awaiting.get(task.id)
+        if not parked:
+            return
+        targets = {job.id for job in parked}
+        seen: set[str] = set()
+        stack = list(task.dependency_ids())
+        while stack:
+            tid = stack.pop()
+            if tid in targets:
+                raise DependencyCycle(
+                    f"dependency cycle: task {task.id} depends (transitively) on task {tid}, "
+                    f"which waits for {task.id}"
+                )
+            if tid in seen:
+                continue
+            seen.add(tid)
+            node: Record | None = batch.get(tid) if batch else None
+            if node is None:
+                node = self.jobs.get(tid)
+            if isinstance(node, ProcessingTask):
+                stack.extend(node.dependency_ids())
 
     # -- graph ------------------------------------------------------------------------------
 
@@ -102,8 +153,14 @@ class TaskManager:
             if restored and dep_id in restored:  # restored from a snapshot: already satisfied
                 continue
             dep = jobs.get(dep_id)
-            if dep is None:
-                raise UnknownDependency(f"task {job.id} depends on unknown task id {dep_id!r}")
+            if dep is None:  # not submitted yet: park until it is (see ``adopt``)
+                parked = self.awaiting.get(dep_id)
+                if parked is None:
+                    self.awaiting[dep_id] = [job]
+                else:
+                    parked.append(job)
+                job.remaining += 1
+                continue
             if isinstance(dep, TaskResult):  # finished already
                 if dep.status is not COMPLETED:
                     return dep
@@ -119,6 +176,46 @@ class TaskManager:
                 dep.dependents = [waiting, job]  # type: ignore[list-item]
             job.remaining += 1
         return None
+
+    def adopt(self, job: Job) -> None:
+        """``job`` was just submitted: the jobs parked waiting for its id become its dependents
+        (their ``remaining`` already counts it)."""
+        parked = self.awaiting.pop(job.id, None)
+        if not parked:
+            return
+        waiting = job.dependents
+        group = [] if waiting is None else waiting if type(waiting) is list else [waiting]
+        group.extend(parked)  # type: ignore[union-attr]
+        job.dependents = group[0] if len(group) == 1 else group  # type: ignore[assignment]
+
+    def unpark(self, job: Job) -> None:
+        """``job`` ended while pending: it no longer waits for any unknown id."""
+        awaiting = self.awaiting
+        for dep_id in job.dependency_ids():
+            parked = awaiting.get(dep_id)
+            if parked and job in parked:
+                parked.remove(job)
+                if not parked:
+                    del awaiting[dep_id]
+
+    def waiting_for_unknown(
+        self, now: float, orphan_after_s: float, limit: int = 20
+    ) -> tuple[int, int, list[dict[str, Any]]]:
+        """(jobs waiting for ids never submitted, how many of them for ``orphan_after_s`` or more,
+        the longest-waiting of those: at most ``limit``). ``now`` is ``time.monotonic()``."""
+        parked = {id(job): job for jobs in self.awaiting.values() for job in jobs}
+        orphans = [job for job in parked.values() if now - job.clock >= orphan_after_s]
+        orphans.sort(key=lambda job: job.clock)
+        shown = [
+            {
+                "id": job.id,
+                "task_type": job.type_key,
+                "missing": [d for d in job.dependency_ids() if d in self.awaiting],
+                "waiting_s": round(now - job.clock, 3),
+            }
+            for job in orphans[:limit]
+        ]
+        return len(parked), len(orphans), shown
 
     def release(self, job: Job, result: TaskResult) -> int:
         """``job`` completed with ``result``: hand it to its dependents and queue those now

@@ -1,11 +1,13 @@
-"""The processor's bookkeeping slots of a submitted task (the base class of ``ProcessingTask``)."""
+"""The processor's bookkeeping slots of a submitted task (the base class of ``ProcessingTask``).
+
+Typed with ``Self`` so that it needs nothing from ``task.py`` (which imports this module).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-if TYPE_CHECKING:
-    from processors.engine.task import ProcessingTask, TaskStatus
+from processors.engine.enums import TaskStatus
 
 
 class JobState:
@@ -40,12 +42,12 @@ class JobState:
     deadline: float
     denials: int
     #: tasks waiting on this one: a lone dependent is stored bare (no list per chain link)
-    dependents: ProcessingTask | list[ProcessingTask] | None
+    dependents: Self | list[Self] | None
     #: admission slots taken: HELD_TYPE | HELD_MEMORY (see ``processors.engine.graph``)
     held: int
     #: ready-heap key: priority first, then submission order (a plain int keeps the heap cheap)
     key: int
-    #: unfinished dependencies (-1: visited by a cancellation cascade)
+    #: unfinished dependencies, unknown ids included (-1: visited by a cancellation cascade)
     remaining: int
     retry_handle: Any
     #: monotonic time: of submission until the first start, then of the latest start (one

@@ -92,7 +92,7 @@ class Metrics:
         stats = self.by_type.get(key) or self.type_stats(key)
         stats.counts["submitted"] += 1
 
-    # The per-task update lives inlined in ``Outcomes._finish`` (processors/outcomes.py): it
+    # The per-task update lives inlined in ``Outcomes.finish`` (engine/outcomes.py): it
     # counts ``finished``/``completed``, the type's status count, execution-time samples (when
     # monitoring) and the current second's bucket of ``current_throughput``.
 

@@ -1,7 +1,7 @@
 """Outcomes of jobs: completion, failure and retries, timeouts, cancellation cascades.
 
-``Outcomes`` is the base of the scheduler; it holds the bookkeeping every ending goes through, so
-the worker loop in ``scheduler.py`` stays about running jobs.
+``Outcomes`` holds the bookkeeping every ending goes through, so the worker loop in
+``scheduler.py`` stays about running jobs.
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from typing import Any
 
-from processors.engine.hooks import Hooks
-from processors.engine.retry import RetryPolicy
-
 from processors.engine.graph import Job, TaskManager
+from processors.engine.hooks import Hooks
 from processors.engine.metrics import Metrics
+from processors.engine.retry import RetryPolicy
 from processors.engine.task import ProcessingType, TaskResult, TaskStatus
+from processors.engine.wakeups import Wakeups
 
 log = logging.getLogger("processors.engine.processor")
 
@@ -30,69 +29,60 @@ TIMEOUT = TaskStatus.TIMEOUT
 
 
 class Outcomes:
-    task_manager: TaskManager
-    metrics: Metrics
-    hooks: Hooks
-    retry_policy: RetryPolicy
-    profiling: bool
-    max_workers: int
-    _idle: list[asyncio.Future[None]]
-    _space_waiters: deque[asyncio.Future[None]]
-    _stopping: bool
-    _quiet: asyncio.Event | None
-    _drain: bool
-    #: running jobs with a deadline (at most one per worker) and the one watchdog timer for them
-    _timed: set[Job]
-    _watch: asyncio.TimerHandle | None
-    _watch_at: float
+    """Records how jobs end. Shared by the scheduler (which starts jobs), the admission gates
+    and the public API (``cancel_task``, shutdown); every ending goes through ``finish``."""
 
-    def _arm_deadline(self, job: Job, deadline: float) -> None:
-        """One shared timer for all running jobs: re-armed only for an earlier deadline, so a
-        job that finishes in time costs a set add/discard, not a timer."""
-        job.deadline = deadline
-        self._timed.add(job)
-        if deadline < self._watch_at:
-            self._set_watch(deadline)
+    def __init__(
+        self,
+        task_manager: TaskManager,
+        metrics: Metrics,
+        hooks: Hooks,
+        wakeups: Wakeups,
+        retry_policy: RetryPolicy,
+        profiling: bool,
+    ) -> None:
+        self.task_manager = task_manager
+        self.metrics = metrics
+        self.hooks = hooks
+        self.wakeups = wakeups
+        self.retry_policy = retry_policy
+        self.profiling = profiling
+        # Direct references to the waiter lists (never replaced): ``finish`` runs once per task.
+        self._idle = wakeups.idle
+        self._space = wakeups.space
+        #: running jobs with a deadline (at most one per worker) and the one watchdog timer
+        self.timed: set[Job] = set()
+        self.watch: asyncio.TimerHandle | None = None
+        self.watch_at = float("inf")
 
-    def _set_watch(self, when: float) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-        self._watch_at = when
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def set_watch(self, when: float) -> None:
+        """(Re-)arm the one watchdog timer of all running jobs; the scheduler calls this only for
+        a deadline earlier than ``watch_at``, so a job that ends in time costs no timer."""
+        if self.watch is not None:
+            self.watch.cancel()
+        self.watch_at = when
         delay = max(0.0, when - time.monotonic())
-        self._watch = asyncio.get_running_loop().call_later(delay, self._watchdog)
+        self.watch = asyncio.get_running_loop().call_later(delay, self._watchdog)
 
     def _watchdog(self) -> None:
-        self._watch = None
-        self._watch_at = float("inf")
+        self.watch = None
+        self.watch_at = float("inf")
         now = time.monotonic()
-        for job in [job for job in self._timed if job.deadline <= now]:
-            self._on_timeout(job)
-        if self._timed:
-            self._set_watch(min(job.deadline for job in self._timed))
+        for job in [job for job in self.timed if job.deadline <= now]:
+            self.on_timeout(job)
+        if self.timed:
+            self.set_watch(min(job.deadline for job in self.timed))
 
-    def _clear_deadline(self, job: Job) -> None:
-        job.deadline = 0.0
-        self._timed.discard(job)
-
-    def _wake(self) -> None:
-        idle = self._idle
-        while idle:
-            waiter = idle.pop()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    def _space_freed(self) -> None:
-        waiters = self._space_waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+    def stop_watch(self) -> None:
+        if self.watch is not None:
+            self.watch.cancel()
+            self.watch = None
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    def _failed(self, job: Job, exc: Exception) -> None:
+    def failed(self, job: Job, exc: Exception) -> None:
         task = job
         if job.attempts <= task.max_retries:
             log.info(
@@ -103,7 +93,7 @@ class Outcomes:
                 type(exc).__name__,
                 exc,
             )
-            self._schedule_retry(job)
+            self.schedule_retry(job)
             return
         log.warning(
             "task %s (%s) failed after %d attempt(s): %s: %s",
@@ -116,41 +106,59 @@ class Outcomes:
         )
         if job.type_key not in _BUILTIN_TYPES:
             self.metrics.plugin_errors += 1
-        self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
+        self.finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
 
-    def _schedule_retry(self, job: Job) -> None:
+    def schedule_retry(self, job: Job) -> None:
         if job.deadline:
-            self._clear_deadline(job)
+            job.deadline = 0.0
+            self.timed.discard(job)
         self.task_manager.set_status(job, PENDING)
         self.metrics.retries += 1
         delay = self.retry_policy.delay(job.attempts)
-        job.retry_handle = asyncio.get_running_loop().call_later(delay, self._requeue, job)
+        job.retry_handle = asyncio.get_running_loop().call_later(delay, self.requeue, job)
 
-    def _requeue(self, job: Job) -> None:
+    def requeue(self, job: Job) -> None:
+        """A retry's (or a denied permission's) backoff is over: the job is ready again."""
         job.retry_handle = None
-        if job.status is PENDING and not self._stopping:
+        if job.status is PENDING and not self.wakeups.stopping:
             self.task_manager.push_ready(job)
-            self._wake()
+            self.wakeups.wake()
 
-    def _on_timeout(self, job: Job) -> None:
-        self._clear_deadline(job)
+    def on_timeout(self, job: Job) -> None:
+        job.deadline = 0.0
+        self.timed.discard(job)
         task = job
         if job.status is not RUNNING:
             return
         worker = job.worker
         if task.retry_on_timeout and job.attempts <= task.max_retries:
-            self._schedule_retry(job)
+            self.schedule_retry(job)
         else:
             log.warning("task %s (%s) timed out after %ss", job.id, job.type_key, task.timeout)
-            self._finish(job, TIMEOUT, error=f"timed out after {task.timeout}s")
-        self._interrupt(job, worker, "timeout")
+            self.finish(job, TIMEOUT, error=f"timed out after {task.timeout}s")
+        self.interrupt(job, worker, "timeout")
 
-    def _interrupt(self, job: Job, worker: asyncio.Task[None] | None, why: str) -> None:
+    def waiter(self, job: Job) -> asyncio.Future[TaskResult]:
+        """A future that ``finish`` resolves with ``job``'s result."""
+        waiter: asyncio.Future[TaskResult] = asyncio.get_running_loop().create_future()
+        if job.waiters is None:
+            job.waiters = [waiter]
+        else:
+            job.waiters.append(waiter)
+        return waiter
+
+    def cancel(self, job: Job, reason: str) -> None:
+        """Cancel a pending or running job (``cancel_task``); its dependents are cancelled too."""
+        worker = job.worker if job.status is RUNNING else None
+        self.finish(job, CANCELLED, error=f"cancelled: {reason}")
+        self.interrupt(job, worker, reason)
+
+    def interrupt(self, job: Job, worker: asyncio.Task[None] | None, why: str) -> None:
         """Throw CancelledError into the running job (thread/process work is abandoned)."""
         if worker is not None and worker is not asyncio.current_task() and not worker.done():
             job.cancel_sent = worker.cancel(f"task {job.id}: {why}")
 
-    def _finish(
+    def finish(
         self,
         job: Job,
         status: TaskStatus,
@@ -165,7 +173,7 @@ class Outcomes:
         Returns the monotonic time it was recorded at."""
         if job.deadline:
             job.deadline = 0.0
-            self._timed.discard(job)
+            self.timed.discard(job)
         if job.retry_handle is not None:
             job.retry_handle.cancel()
             job.retry_handle = None
@@ -173,6 +181,8 @@ class Outcomes:
         was_pending = job.status is PENDING
         if was_pending:
             tm.queued.pop(job.key, None)
+            if tm.awaiting:
+                tm.unpark(job)
         counts = tm.counts
         counts[job.status] -= 1
         counts[status] += 1
@@ -208,8 +218,8 @@ class Outcomes:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(result)
-        if was_pending and self._space_waiters:
-            self._space_freed()
+        if was_pending and self._space:
+            self.wakeups.space_freed()
         worker = job.worker
         job.worker = None
         hooks = self.hooks
@@ -232,37 +242,45 @@ class Outcomes:
                     # Only the worker running a job completes it, and it then goes on to start
                     # the next ready job itself: one fewer to wake.
                     released -= 1
-                if released > 0 and self._idle:
-                    for _ in range(min(released, len(self._idle))):
-                        self._wake()
+                if released > 0:
+                    idle = self._idle
+                    for _ in range(min(released, len(idle))):
+                        self.wakeups.wake()
+                    if self.wakeups.held_back:  # a released job may be for the reserved lane
+                        self.wakeups.wake_held_back()
             else:
                 root = caused_by or job.id
                 reason = cascade_reason(result, root) if caused_by is None else error
                 for dep in tm.cascade(job):
-                    self._finish(dep, CANCELLED, error=reason, caused_by=root)
-        if self._quiet is not None:
-            self._check_quiet()
+                    self.finish(dep, CANCELLED, error=reason, caused_by=root)
+        if self.wakeups.quiet is not None:
+            self.wakeups.check_quiet(tm.counts)
         return now
-
-    def _check_quiet(self) -> None:
-        counts = self.task_manager.counts
-        if self._quiet is not None and counts[RUNNING] == 0:
-            if not self._drain or counts[PENDING] == 0:
-                self._quiet.set()
 
     # -- shutdown helpers -------------------------------------------------------------------
 
-    def _cancel_all(self, reason: str, running: bool) -> None:
+    def cancel_all(self, reason: str, running: bool) -> None:
         jobs = list(self.task_manager.pending_jobs())
         for job in jobs:
             if job.status is PENDING:
-                self._finish(job, CANCELLED, error=f"cancelled: {reason}")
+                self.finish(job, CANCELLED, error=f"cancelled: {reason}")
         if running:
             for job in self.task_manager.live_jobs():
                 if job.status is RUNNING:
                     worker = job.worker
-                    self._finish(job, CANCELLED, error=f"cancelled: {reason}")
-                    self._interrupt(job, worker, reason)
+                    self.finish(job, CANCELLED, error=f"cancelled: {reason}")
+                    self.interrupt(job, worker, reason)
+
+    def cancel_parked(self, why: str) -> None:
+        """Cancel every job waiting for a task id not submitted (and, by cascade, their
+        dependents)."""
+        awaiting = self.task_manager.awaiting
+        for missing, jobs in list(awaiting.items()):
+            for job in list(jobs):
+                if job.status is PENDING:
+                    error = f"cancelled: {why} (waiting for task id {missing!r})"
+                    self.finish(job, CANCELLED, error=error)
+        awaiting.clear()
 
 
 _BUILTIN_TYPES = frozenset(t.value for t in ProcessingType)

@@ -1,29 +1,28 @@
-"""The scheduling core: worker coroutines, job execution, completion, retries, cascades.
+"""The scheduling core: worker coroutines that take ready jobs and run them.
 
 A fixed set of worker coroutines pops jobs from one ready queue ordered by (priority, submission
 order) and runs coroutine processors inline, so the hot path of a job that never suspends is a few
 dict and deque operations: no asyncio.Task, no timer, no loop iteration per job. Workers yield to
 the loop every ``SLICE`` seconds so a burst of quick jobs never starves the rest of the daemon.
+
+The reserved lane: LOW and BATCH jobs may occupy at most ``max_workers - reserved_workers``
+workers at once, so a CRITICAL/HIGH job (NORMAL too) finds a free worker at once instead of
+waiting for background work to end. A worker that finds only lane work while the lane is full is
+"held back" until non-lane work arrives.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
-import inspect
 import logging
 import time
-from collections import deque
 from typing import Any
 
-from processors.engine.errors import NoProcessorRegistered
-from processors.engine.hooks import Hooks
-from processors.engine.retry import RetryPolicy
-
-from processors.engine.admission import Admission, PermissionCheck
-from processors.engine.execution import ExecutionContexts, is_async_callable
+from processors.engine.admission import Admission
+from processors.engine.execution import ExecutionContexts, Resolved
 from processors.engine.graph import SEQ_BITS, Job, TaskManager
-from processors.engine.limits import MemoryGate, RateLimiter, TypeLimits
+from processors.engine.hooks import Hooks
 from processors.engine.metrics import Metrics, WorkerStats
 from processors.engine.outcomes import (
     CANCELLED,
@@ -31,72 +30,75 @@ from processors.engine.outcomes import (
     FAILED,
     PENDING,
     RUNNING,
+    Outcomes,
     cascade_reason,
 )
-from processors.engine.registry import ProcessorRegistry, Resolved
-from processors.engine.task import ProcessingTask, ProcessingType
+from processors.engine.registry import ProcessorRegistry
+from processors.engine.task import ProcessingTask, TaskPriority
+from processors.engine.wakeups import Wakeups
 
 log = logging.getLogger("processors.engine.processor")
 
-CUSTOM = ProcessingType.CUSTOM.value
-
 #: longest a worker runs jobs back to back before letting the loop breathe
 SLICE = 0.002
+#: ready keys at or above this are LOW/BATCH jobs (``Job.key`` starts with the priority)
+LANE_FLOOR = TaskPriority.LOW << SEQ_BITS
+#: a key no job reaches: the floor when nothing is reserved
+NO_LANE = 1 << 400
 
 
-class Scheduler(Admission):
-    """State and machinery shared by the public processor API (see ``processor.py``)."""
+class Scheduler:
+    """Workers and what they do with a job: admit, start, run in its context, record the end."""
 
     def __init__(
         self,
         *,
         max_workers: int,
-        max_thread_workers: int,
-        max_process_workers: int,
-        enable_monitoring: bool,
-        enable_profiling: bool,
-        retry_policy: RetryPolicy,
-        concurrency_limits: dict[ProcessingType | str, int] | None,
-        rate_limit: RateLimiter | None,
-        permission_check: PermissionCheck | None,
-        permission_retries: int,
-        keep_finished: int,
-        mp_start_method: str,
-        max_memory_intensive: int = 1,
+        reserved_workers: int,
+        task_manager: TaskManager,
+        registry: ProcessorRegistry,
+        contexts: ExecutionContexts,
+        metrics: Metrics,
+        hooks: Hooks,
+        wakeups: Wakeups,
+        outcomes: Outcomes,
+        admission: Admission,
     ) -> None:
-        if max_workers < 1 or max_thread_workers < 1 or max_process_workers < 1:
-            raise ValueError("max_workers, max_thread_workers and max_process_workers must be >= 1")
+        if max_workers < 1:
+            raise ValueError("max_workers must be >= 1")
+        if reserved_workers < 0:
+            raise ValueError("reserved_workers must be >= 0")
         self.max_workers = max_workers
-        self.task_manager = TaskManager(keep_finished)
-        self.registry = ProcessorRegistry()
-        self.contexts = ExecutionContexts(max_thread_workers, max_process_workers, mp_start_method)
-        self.metrics = Metrics(enable_monitoring)
-        self.hooks = Hooks()
-        self.limits = TypeLimits(concurrency_limits)
-        self.rate_limit = rate_limit
-        self.retry_policy = retry_policy
-        self.profiling = enable_profiling
-        self._permission = permission_check
-        self._permission_retries = permission_retries
+        self.task_manager = task_manager
+        self.registry = registry
+        self.contexts = contexts
+        self.metrics = metrics
+        self.hooks = hooks
+        self.wakeups = wakeups
+        self.outcomes = outcomes
+        self.admission = admission
+        # LOW/BATCH work always keeps one worker (so with one worker nothing is reserved).
+        self.reserved_workers = min(reserved_workers, max_workers - 1)
+        lane_on = self.reserved_workers > 0
+        #: at most this many LOW/BATCH jobs run at once
+        self.lane_cap = max_workers - self.reserved_workers
+        self.lane_floor = LANE_FLOOR if lane_on else NO_LANE
+        self.lane_running = 0
+        self.workers: list[tuple[WorkerStats, asyncio.Task[None]]] = []
         self._seq = 0
-        self._idle: list[asyncio.Future[None]] = []
-        self._space_waiters: deque[asyncio.Future[None]] = deque()
-        self._workers: list[tuple[WorkerStats, asyncio.Task[None]]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping = False
-        self._quiet: asyncio.Event | None = None
-        self._drain = False
-        self._timed: set[Job] = set()
-        self._watch: asyncio.TimerHandle | None = None
-        self._watch_at = float("inf")
-        self.memory_gate = MemoryGate(max_memory_intensive)
-        self._memory_seen = False
-        self.gated = False
-        self._update_gate()
+        self._idle = wakeups.idle  # never replaced: see ``Wakeups``
+        self._held_back = wakeups.held_back
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        for i in range(self.max_workers):
+            stats = WorkerStats(f"worker-{i}")
+            worker = loop.create_task(self._worker(stats), name=f"teddy-processor-{stats.name}")
+            self.workers.append((stats, worker))
 
     # -- submission -------------------------------------------------------------------------
 
-    def _enqueue(self, job: ProcessingTask) -> None:
+    def enqueue(self, job: ProcessingTask) -> None:
+        """Take in a validated task: set its bookkeeping, link its dependencies, queue it."""
         seq = self._seq = self._seq + 1
         tm = self.task_manager
         # the processor's bookkeeping slots (see ``JobState``), set here rather than in a method
@@ -109,6 +111,8 @@ class Scheduler(Admission):
         job.dependents = job.waiters = job.retry_handle = job.worker = None
         job.cancel_sent = False
         tm.jobs[job.id] = job
+        if tm.awaiting:  # tasks submitted earlier may be waiting for this id
+            tm.adopt(job)
         tm.counts[PENDING] += 1
         key = job.type_key
         stats = self.metrics.by_type.get(key) or self.metrics.type_stats(key)
@@ -122,18 +126,15 @@ class Scheduler(Admission):
                 continue
             if outcome is not None:
                 hooks.adopt(outcome)
-        if job.memory_intensive and not self._memory_seen:
-            self._memory_seen = self.gated = True
+        if job.memory_intensive and not self.admission.gated:
+            self.admission.memory_task_seen()
         if job._depends_on:
             job.freeze_dependencies()
             bad = tm.link(job)
             if bad is not None:
                 root = bad.caused_by or bad.task_id
-                self._finish(
-                    job,
-                    CANCELLED,
-                    error=cascade_reason(bad, root),
-                    caused_by=root,
+                self.outcomes.finish(
+                    job, CANCELLED, error=cascade_reason(bad, root), caused_by=root
                 )
                 return
             if job.remaining:
@@ -147,101 +148,121 @@ class Scheduler(Admission):
             heapq.heappush(tm.late, ready_key)
         tm.queued[ready_key] = job
         if self._idle:
-            self._wake()
+            self.wakeups.wake()
+        elif self._held_back and ready_key < self.lane_floor:
+            self.wakeups.wake_held_back()
 
     # -- workers ------------------------------------------------------------------------------
 
     async def _worker(self, stats: WorkerStats) -> None:
-        levels = self.task_manager.levels
-        late = self.task_manager.late
-        queued = self.task_manager.queued
-        heappop = heapq.heappop
+        # Everything the loop touches per job, bound to locals once (attribute lookups add up).
+        tm = self.task_manager
+        levels, late, queued = tm.levels, tm.late, tm.queued
+        heappop, heappush = heapq.heappop, heapq.heappush
         monotonic = time.monotonic
         explicit = self.registry.explicit
+        wakeups = self.wakeups
+        admission = self.admission
+        finish = self.outcomes.finish
+        start, end_job, conclude = self._start, self._end, self._conclude
+        idle, held_back = self._idle, self._held_back
+        lane_floor, lane_cap = self.lane_floor, self.lane_cap
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         assert me is not None
+        #: this worker holds one of the lane's slots: kept while it goes on with lane jobs
+        in_lane = False
         slice_end = monotonic() + SLICE
-        while not self._stopping:
-            try:
-                if not queued:  # every queued job has its key in levels/late
-                    stats.status = "idle"
-                    waiter = loop.create_future()
-                    self._idle.append(waiter)
-                    await waiter
-                    slice_end = monotonic() + SLICE
-                    continue
-                for fifo in levels:  # inlined TaskManager.pop_ready
-                    if fifo:
-                        key = heappop(late) if late and late[0] < fifo[0] else fifo.popleft()
-                        break
-                else:
-                    key = heappop(late)
-                job = queued.pop(key, None)
-                if job is None or job.status is not PENDING:
-                    continue  # cancelled while queued: its key is dropped here
-                if self.gated and not await self._admit(job):
-                    continue
-                resolved = explicit.get(job.type_key)
-                if resolved is not None and resolved.is_async:
-                    # Hot path: a registered coroutine processor, awaited right here.
-                    now = self._start(job, stats, me)
-                    attempt = job.attempts
-                    try:
-                        value = await resolved.fn(job)
-                    except BaseException as exc:
-                        if self._conclude(job, attempt, None, exc, me):
-                            self._end(job, stats, now)
-                            raise
-                        end = monotonic()
+        try:
+            while not wakeups.stopping:
+                try:
+                    if not queued:  # every queued job has its key in levels/late
+                        if in_lane:
+                            in_lane = False
+                            self.lane_running -= 1
+                        stats.status = "idle"
+                        waiter = loop.create_future()
+                        idle.append(waiter)
+                        await waiter
+                        slice_end = monotonic() + SLICE
+                        continue
+                    for fifo in levels:  # inlined TaskManager.pop_ready
+                        if fifo:
+                            key = heappop(late) if late and late[0] < fifo[0] else fifo.popleft()
+                            break
                     else:
-                        if job.status is RUNNING and job.attempts == attempt:
-                            end = self._finish(job, COMPLETED, value)
-                        elif job.cancel_sent:  # cancelled, but the coroutine swallowed it
-                            self._conclude(job, attempt, value, None, me)
+                        key = heappop(late)
+                    job = queued.pop(key, None)
+                    if job is None or job.status is not PENDING:
+                        continue  # cancelled while queued: its key is dropped here
+                    if key >= lane_floor:
+                        if not in_lane:
+                            if self.lane_running >= lane_cap:  # hold back: stay free for HIGH
+                                queued[key] = job
+                                heappush(late, key)
+                                stats.status = "idle"
+                                waiter = loop.create_future()
+                                held_back.append(waiter)
+                                await waiter
+                                slice_end = monotonic() + SLICE
+                                continue
+                            in_lane = True
+                            self.lane_running += 1
+                    elif in_lane:  # give the lane slot back for a worker held back
+                        in_lane = False
+                        self.lane_running -= 1
+                        if held_back:
+                            wakeups.wake_held_back()
+                    if admission.gated and not await admission.admit(job):
+                        continue
+                    resolved = explicit.get(job.type_key)
+                    if resolved is not None and resolved.is_async:
+                        # Hot path: a registered coroutine processor, awaited right here.
+                        now = start(job, stats, me)
+                        attempt = job.attempts
+                        try:
+                            value = await resolved.fn(job)
+                        except BaseException as exc:
+                            if conclude(job, attempt, None, exc, me):
+                                end_job(job, stats, now)
+                                raise
                             end = monotonic()
                         else:
-                            end = monotonic()
-                    stats.tasks_processed += 1
-                    stats.total_execution_time += end - now
-                    if self.gated or self._quiet is not None:
-                        self._end(job, stats, now, counted=True)
-                else:
-                    await self._run(job, stats, me, resolved)
-                    end = monotonic()
-                if end > slice_end:
-                    await asyncio.sleep(0)
-                    slice_end = monotonic() + SLICE
-            except asyncio.CancelledError:
-                if self._stopping:
-                    return
-                raise
-            except Exception:  # a bug in bookkeeping must not silently kill a worker
-                log.exception("processor worker %s: internal error", stats.name)
-
-    async def _resolve(self, job: Job) -> Resolved | NoProcessorRegistered:
-        task = job
-        key = job.type_key
-        if key == CUSTOM:
-            fn = task.payload.get("processor")
-            if callable(fn):
-                return Resolved(lambda t: fn(t.payload), is_async_callable(fn), "payload")
-        found = self.registry.lookup(key)
-        if found is None:
-            found = await self.registry.resolve(key, self.contexts.thread_pool)
-        if key == CUSTOM and isinstance(found, NoProcessorRegistered):
-            return NoProcessorRegistered(
-                "CUSTOM task needs payload['processor'] to be a callable taking the payload"
-            )
-        return found
+                            if job.status is RUNNING and job.attempts == attempt:
+                                end = finish(job, COMPLETED, value)
+                            elif job.cancel_sent:  # cancelled, but the coroutine swallowed it
+                                conclude(job, attempt, value, None, me)
+                                end = monotonic()
+                            else:
+                                end = monotonic()
+                        stats.tasks_processed += 1
+                        stats.total_execution_time += end - now
+                        if admission.gated or wakeups.quiet is not None:
+                            end_job(job, stats, now, counted=True)
+                    else:
+                        await self._run(job, stats, me, resolved)
+                        end = monotonic()
+                    if end > slice_end:
+                        await asyncio.sleep(0)
+                        slice_end = monotonic() + SLICE
+                except asyncio.CancelledError:
+                    if wakeups.stopping:
+                        return
+                    raise
+                except Exception:  # a bug in bookkeeping must not silently kill a worker
+                    log.exception("processor worker %s: internal error", stats.name)
+        finally:
+            if in_lane:
+                self.lane_running -= 1
 
     def _start(self, job: Job, stats: WorkerStats, me: asyncio.Task[None]) -> float:
         counts = self.task_manager.counts
         counts[PENDING] -= 1
         counts[RUNNING] += 1
         job.status = RUNNING
-        if self._space_waiters:
-            self._space_freed()
+        wakeups = self.wakeups
+        if wakeups.space:
+            wakeups.space_freed()
         job.attempts += 1
         now = time.monotonic()
         job.worker = me
@@ -262,11 +283,12 @@ class Scheduler(Admission):
                 continue
             if outcome is not None:
                 hooks.adopt(outcome)
-        if job.timeout is not None:  # inlined _arm_deadline
+        if job.timeout is not None:  # one watchdog timer for all: re-armed only if earlier
             deadline = job.deadline = now + job.timeout
-            self._timed.add(job)
-            if deadline < self._watch_at:
-                self._set_watch(deadline)
+            outcomes = self.outcomes
+            outcomes.timed.add(job)
+            if deadline < outcomes.watch_at:
+                outcomes.set_watch(deadline)
         return now
 
     def _end(self, job: Job, stats: WorkerStats, started: float, counted: bool = False) -> None:
@@ -275,29 +297,28 @@ class Scheduler(Admission):
             stats.total_execution_time += time.monotonic() - started
         stats.task_id = None
         if job.held:
-            self._unslot(job)
-        if self._quiet is not None:
-            self._check_quiet()
+            self.admission.unslot(job)
+        if self.wakeups.quiet is not None:
+            self.wakeups.check_quiet(self.task_manager.counts)
 
     async def _run(
         self, job: Job, stats: WorkerStats, me: asyncio.Task[None], resolved: Resolved | None
     ) -> None:
         """Run ``job`` to its end: resolve its processor (importing a plug-in if needed), start it
         in its execution context, and record the outcome."""
-        task = job
-        found = await self._resolve(job) if resolved is None else resolved
+        found = resolved or await self.registry.for_task(job, self.contexts.thread_pool)
         if job.status is not PENDING:  # cancelled while its plug-in was loading
-            self._unslot(job)
+            self.admission.unslot(job)
             return
         if not isinstance(found, Resolved):
             self.metrics.plugin_errors += 1
-            self._unslot(job)
-            self._finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
+            self.admission.unslot(job)
+            self.outcomes.finish(job, FAILED, error=f"NoProcessorRegistered: {found}", exc=found)
             return
         now = self._start(job, stats, me)
         attempt = job.attempts
         try:
-            value = await self._execute(job, task, found)
+            value = await self.contexts.run(job, found)
         except BaseException as exc:
             if self._conclude(job, attempt, None, exc, me):
                 raise
@@ -317,43 +338,47 @@ class Scheduler(Admission):
         """Record how an attempt ended; True if ``exc`` must propagate (the worker itself is
         being cancelled, or KeyboardInterrupt/SystemExit)."""
         current = job.status is RUNNING and job.attempts == attempt
+        finish = self.outcomes.finish
         try:
             if exc is None:
                 if current:
-                    self._finish(job, COMPLETED, value)
+                    finish(job, COMPLETED, value)
                 return False
             if isinstance(exc, asyncio.CancelledError):
                 if job.cancel_sent:
                     return False  # ours: cancel_task, a timeout or shutdown already recorded it
                 if current and not me.cancelling():
-                    self._finish(job, CANCELLED, error="cancelled: the task raised CancelledError")
+                    finish(job, CANCELLED, error="cancelled: the task raised CancelledError")
                     return False
                 if current:
-                    self._finish(job, CANCELLED, error="cancelled: processor worker stopped")
+                    finish(job, CANCELLED, error="cancelled: processor worker stopped")
                 return True
             if isinstance(exc, Exception):
                 if current:
-                    self._failed(job, exc)
+                    self.outcomes.failed(job, exc)
                 return False
             if current:
-                self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
+                finish(job, FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
             return True
         finally:
             if job.cancel_sent:
                 job.cancel_sent = False
                 me.uncancel()
 
-    async def _execute(self, job: Job, task: ProcessingTask, resolved: Resolved) -> Any:
-        if resolved.is_async:
-            return await resolved.fn(task)
-        custom = resolved.source == "payload"
-        target = task.payload["processor"] if custom else resolved.fn
-        arg: Any = task.payload if custom else task
-        if task.cpu_intensive:
-            what = f"task {job.id} ({job.type_key})"
-            value = await self.contexts.run_in_process(target, arg, what)
-        else:
-            value = await self.contexts.run_in_thread(target, arg)
-        if inspect.isawaitable(value):  # a plain function that returned a coroutine
-            value = await value
-        return value
+    async def stop(self, grace: float) -> None:
+        """Stop the workers: they return at their next iteration; a worker still unwinding a
+        cancelled job after ``grace`` seconds is cancelled."""
+        wakeups = self.wakeups
+        wakeups.stopping = True
+        wakeups.wake_all()
+        workers = [worker for _, worker in self.workers]
+        if not workers:
+            return
+        _, late = await asyncio.wait(workers, timeout=grace)
+        for worker in late:
+            worker.cancel()
+        if late:
+            await asyncio.wait(late)
+        for worker in workers:
+            if not worker.cancelled() and worker.exception() is not None:
+                log.error("processor worker ended with an error", exc_info=worker.exception())

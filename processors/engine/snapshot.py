@@ -9,20 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from processors.engine.errors import SnapshotError
-
-from processors.engine.graph import SEQ_MASK, Job
-from processors.engine.task import ProcessingTask, ProcessingType, TaskPriority
+from processors.engine.graph import SEQ_MASK, Job, TaskManager
+from processors.engine.task import ProcessingTask, ProcessingType, TaskPriority, TaskStatus
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
 
 
-def _task_entry(job: Job) -> dict[str, Any]:
+def _task_entry(job: Job, unknown: Mapping[str, Any]) -> dict[str, Any]:
     task = job
     entry = {
         "id": task.id,
@@ -42,16 +41,28 @@ def _task_entry(job: Job) -> dict[str, Any]:
         "dependency_types": task.dependency_types,
         "status": job.status.value,
     }
+    awaiting = [dep for dep in task.dependency_ids() if dep in unknown]
+    if awaiting:  # ids not submitted yet: the restored task waits for them again
+        entry["awaiting"] = awaiting
     json.dumps(entry)  # raises for payloads JSON cannot hold
     return entry
 
 
-def snapshot_tasks(jobs: Iterable[Job], *, skip_unserializable: bool = False) -> dict[str, Any]:
+def snapshot_tasks(
+    task_manager: TaskManager, *, include_running: bool = True, skip_unserializable: bool = False
+) -> dict[str, Any]:
+    """The pending (and, with ``include_running``, running) tasks, in submission order."""
+    jobs = [
+        job
+        for job in task_manager.live_jobs()
+        if job.status is TaskStatus.PENDING
+        or (include_running and job.status is TaskStatus.RUNNING)
+    ]
     entries: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     for job in sorted(jobs, key=lambda j: j.key & SEQ_MASK):
         try:
-            entries.append(_task_entry(job))
+            entries.append(_task_entry(job, task_manager.awaiting))
         except (TypeError, ValueError) as exc:
             skipped.append({"id": job.id, "task_type": job.type_key, "reason": str(exc)})
     if skipped and not skip_unserializable:
@@ -100,8 +111,11 @@ def tasks_from_snapshot(data: Mapping[str, Any], known: Mapping[str, Any]) -> li
             ) from exc
         tasks.append(task)
     ids = {task.id for task in tasks}
-    for task in tasks:
+    for task, entry in zip(tasks, entries, strict=True):
+        awaiting = entry.get("awaiting", ())
         for dep in task.depends_on:
+            if dep in awaiting:
+                continue  # not submitted when the snapshot was taken: waited for again
             if dep not in ids and dep not in known and dep not in task.dependency_results:
                 raise SnapshotError(
                     f"snapshot task {task.id} depends on {dep}, which is neither in the snapshot "

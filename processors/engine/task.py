@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import itertools
 import os
 import time
@@ -10,46 +9,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors.engine.enums import ProcessingType, TaskPriority, TaskStatus
 from processors.engine.job_state import JobState
 
-
-class ProcessingType(enum.StrEnum):
-    """Built-in task types. A ``str`` subclass, so a plug-in's plain string type mixes freely."""
-
-    AUDIO_TRANSCRIPTION = "audio_transcription"
-    AUDIO_ENHANCEMENT = "audio_enhancement"
-    AI_RESPONSE = "ai_response"
-    EMOTION_ANALYSIS = "emotion_analysis"
-    IMAGE_GENERATION = "image_generation"
-    IMAGE_PROCESSING = "image_processing"
-    TEXT_ANALYSIS = "text_analysis"
-    DATA_ANALYTICS = "data_analytics"
-    DATABASE_OPERATION = "database_operation"
-    NOTIFICATION = "notification"
-    CUSTOM = "custom"
-
-
-class TaskPriority(enum.IntEnum):
-    """Lower value starts first."""
-
-    CRITICAL = 1
-    HIGH = 2
-    NORMAL = 3
-    LOW = 4
-    BATCH = 5
-
-
-class TaskStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMEOUT = "timeout"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self not in (TaskStatus.PENDING, TaskStatus.RUNNING)
+# The enums live in ``enums.py``; re-exported here, where callers have always imported them.
+__all__ = [
+    "ProcessingTask",
+    "ProcessingType",
+    "TaskPriority",
+    "TaskResult",
+    "TaskStatus",
+    "create_task",
+    "describe_value",
+    "new_task_id",
+    "type_name",
+]
 
 
 _id_counter = itertools.count(1)
@@ -308,6 +282,9 @@ def describe_value(value: Any) -> Any:
         return [describe_value(v) for v in value]
     if isinstance(value, dict):
         return {str(k): describe_value(v) for k, v in value.items()}
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):  # a typed result (e.g. a stage's dataclass) that says how to be JSON
+        return describe_value(to_dict())
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
     shape = getattr(value, "shape", None)

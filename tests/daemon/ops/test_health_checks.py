@@ -73,6 +73,21 @@ async def test_processor_low_success_rate_is_degraded() -> None:
     assert (await run(processor_check(fine))).state == "ok"
 
 
+async def test_a_task_waiting_for_a_dependency_nobody_submitted_degrades_health() -> None:
+    from processors import AdvancedAsyncProcessor, create_task
+
+    processor = AdvancedAsyncProcessor(orphan_after_s=0.0)
+    await processor.start()
+    try:
+        await processor.submit_task(create_task("later", {}, depends_on=["never-submitted"]))
+        result = await run(processor_check(processor))
+    finally:
+        await processor.shutdown(timeout=1)
+    assert result.state == "degraded"
+    assert "orphaned_tasks (1:" in result.detail and "never-submitted" in result.detail
+    assert result.data["orphaned"] == 1
+
+
 def test_processor_running_prefers_public_attribute() -> None:
     class Public:
         _running = False

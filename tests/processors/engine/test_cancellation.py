@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.processors.engine.conftest import Blocker
-
 from processors import AdvancedAsyncProcessor, TaskStatus, create_task
 from tests.processors.engine import helpers
+from tests.processors.engine.conftest import Blocker
 
 
 async def test_cancel_pending_task(blocker: Blocker) -> None:

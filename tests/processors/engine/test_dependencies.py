@@ -84,10 +84,12 @@ async def test_submitting_after_dependency_failed_cancels_at_once(
     assert result.status is TaskStatus.CANCELLED and result.caused_by == root.id
 
 
-async def test_unknown_dependency_rejected(processor: AdvancedAsyncProcessor) -> None:
+async def test_unknown_dependency_in_a_batch_rejected(processor: AdvancedAsyncProcessor) -> None:
+    """``submit_tasks`` validates its batch as a whole; ``submit_task`` waits instead (see
+    test_unknown_dependencies.py)."""
     task = create_task("echo", {}, depends_on=["no-such-task"])
     with pytest.raises(UnknownDependency, match="no-such-task"):
-        await processor.submit_task(task)
+        await processor.submit_tasks([task])
     assert await processor.get_task_status(task.id) is None
 
 

@@ -1,4 +1,4 @@
-"""The plug-in registry: lookup order, entry points, config plug-ins, built-in factories."""
+"""The plug-in registry: lookup order, entry points, config plug-ins, built-in entry points."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from processors import (
     create_task,
 )
 from processors.engine import registry
+from processors.engine.registry import ProcessorRegistry
 
 PLUGIN_MODULE = """
 import asyncio
@@ -27,11 +28,6 @@ async def explode(task):
 
 async def hang(task):
     await asyncio.Event().wait()
-
-def create_default():
-    async def stage(task):
-        return {"from": "factory"}
-    return stage
 """
 
 
@@ -117,28 +113,77 @@ async def test_broken_plugins_fail_only_their_task(
     assert (await _run(processor, create_task("fine", {}))).result == "daemon still fine"  # type: ignore[attr-defined]
 
 
-async def test_builtin_factory_is_imported_lazily(
-    processor: AdvancedAsyncProcessor, plugin_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(
-        registry.BUILTIN_FACTORIES, "image_generation", ("teddy_test_plugin", "create_default")
+def _fake_builtin_dist(root: Path, entry_points: str) -> None:
+    """An installed-looking distribution standing in for teddy's own (whose ``teddy.processors``
+    entry points are the built-in stages)."""
+    dist = root / "fake_teddy-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-teddy\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[{registry.ENTRY_POINT_GROUP}]\n{entry_points}")
+
+
+@pytest.fixture
+def builtin_processor(plugin_path: Path) -> AdvancedAsyncProcessor:
+    """A processor whose registry takes ``fake-teddy`` for teddy's distribution."""
+    (plugin_path / "teddy_fake_stage.py").write_text(
+        "async def process(task):\n    return {'from': 'built-in'}\n"
     )
-    assert "teddy_test_plugin" not in sys.modules
-    result = await _run(processor, create_task(ProcessingType.IMAGE_GENERATION, {}))
-    assert result.result == {"from": "factory"}  # type: ignore[attr-defined]
+    _fake_builtin_dist(
+        plugin_path,
+        "image_generation = teddy_fake_stage:process\n"
+        "image_processing = processors.no_such_stage:process\n"
+        "loud = teddy_fake_stage:process\n"
+        "text_analysis = teddy_fake_stage:process\n",
+    )
+    return AdvancedAsyncProcessor(
+        max_workers=2, queue_size=0, registry=ProcessorRegistry(builtin_distribution="Fake_Teddy")
+    )
+
+
+async def test_builtin_entry_point_is_imported_lazily(
+    builtin_processor: AdvancedAsyncProcessor,
+) -> None:
+    sys.modules.pop("teddy_fake_stage", None)
+    async with builtin_processor as proc:
+        assert "teddy_fake_stage" not in sys.modules
+        assert proc.registry.describe()["image_generation"] == "built-in"
+        result = await _run(proc, create_task(ProcessingType.IMAGE_GENERATION, {}))
+        assert result.result == {"from": "built-in"}  # type: ignore[attr-defined]
+        assert proc.registry.describe()["image_generation"] == "built-in"
+    sys.modules.pop("teddy_fake_stage", None)
 
 
 async def test_missing_builtin_stage_fails_with_clear_error(
-    processor: AdvancedAsyncProcessor, monkeypatch: pytest.MonkeyPatch
+    builtin_processor: AdvancedAsyncProcessor,
 ) -> None:
-    monkeypatch.setitem(
-        registry.BUILTIN_FACTORIES,
-        "image_processing",
-        ("processors.no_such_stage", "create_default"),
-    )
-    result = await _run(processor, create_task(ProcessingType.IMAGE_PROCESSING, {}))
-    assert result.status is TaskStatus.FAILED  # type: ignore[attr-defined]
-    assert "processors.no_such_stage" in result.error  # type: ignore[attr-defined]
+    async with builtin_processor as proc:
+        result = await _run(proc, create_task(ProcessingType.IMAGE_PROCESSING, {}))
+        assert result.status is TaskStatus.FAILED  # type: ignore[attr-defined]
+        assert "processors.no_such_stage" in result.error  # type: ignore[attr-defined]
+        assert "built-in" in result.error  # type: ignore[attr-defined]
+
+
+async def test_lookup_order_plugin_entry_point_then_config_then_builtin(
+    builtin_processor: AdvancedAsyncProcessor,
+) -> None:
+    """Another distribution's entry point (teddy-test-plugin's ``text_analysis``) beats the
+    built-in one; config ``[plugins]`` beats a built-in (``loud``); the built-in is the last
+    resort (``image_generation``)."""
+    async with builtin_processor as proc:
+        proc.load_plugins({"loud": "teddy_test_plugin:shout"})
+        described = proc.registry.describe()
+        assert described["text_analysis"] == "entry point teddy_test_plugin:shout"
+        assert described["loud"] == "config"
+        assert described["image_generation"] == "built-in"
+        text = await _run(proc, create_task(ProcessingType.TEXT_ANALYSIS, {"text": "ep"}))
+        assert text.result == "EP"  # type: ignore[attr-defined]
+        loud = await _run(proc, create_task("loud", {"text": "cfg"}))
+        assert loud.result == "CFG"  # type: ignore[attr-defined]
+
+
+def test_default_builtin_distribution_is_teddy() -> None:
+    assert ProcessorRegistry().builtin_distribution == "teddy"
+    assert registry.ENTRY_POINT_GROUP == "teddy.processors"
 
 
 async def test_type_without_any_processor(processor: AdvancedAsyncProcessor) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.processors.engine.conftest import Blocker
 
 from processors import (
     AdvancedAsyncProcessor,
@@ -15,6 +14,7 @@ from processors import (
     TaskStatus,
     create_task,
 )
+from tests.processors.engine.conftest import Blocker
 
 
 async def test_priorities_then_fifo_within_a_level(blocker: Blocker) -> None:
@@ -148,8 +148,8 @@ async def test_permission_check_callable() -> None:
     await proc.shutdown()
 
 
-async def test_queue_full_raises_clear_error(blocker: Blocker) -> None:
-    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=2)
+async def test_queue_full_raises_clear_error_when_configured(blocker: Blocker) -> None:
+    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=2, on_queue_full="raise")
     proc.register_processor("block", blocker)
     await proc.start()
     await proc.submit_task(create_task("block", {}))
@@ -162,8 +162,42 @@ async def test_queue_full_raises_clear_error(blocker: Blocker) -> None:
     await proc.shutdown()
 
 
-async def test_queue_full_waits_when_configured(blocker: Blocker) -> None:
-    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=1, on_queue_full="wait")
+async def test_queue_full_wait_override_raises(blocker: Blocker) -> None:
+    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=1)
+    proc.register_processor("block", blocker)
+    await proc.start()
+    await proc.submit_task(create_task("block", {}))
+    await blocker.entered.wait()
+    await proc.submit_task(create_task("block", {}))
+    with pytest.raises(QueueFull):
+        await proc.submit_task(create_task("block", {}), wait=False)
+    blocker.release.set()
+    await proc.shutdown()
+
+
+async def test_2000_submits_in_a_loop_fit_a_queue_of_1000() -> None:
+    """The default ``on_queue_full="wait"``: a full queue makes ``submit_task`` wait for room,
+    like ``asyncio.Queue.put``, while the workers drain it."""
+    proc = AdvancedAsyncProcessor(max_workers=4, queue_size=1000)
+    peak = 0
+
+    async def work(task: ProcessingTask) -> int:
+        nonlocal peak
+        peak = max(peak, proc.status_counts()["pending"])
+        await asyncio.sleep(0)
+        return 1
+
+    proc.register_processor("work", work)
+    await proc.start()
+    ids = [await proc.submit_task(create_task("work", {})) for _ in range(2000)]
+    results = [await proc.wait_for_task(task_id, timeout=10) for task_id in ids]
+    assert all(r.status is TaskStatus.COMPLETED for r in results)
+    assert peak <= 1000
+    await proc.shutdown()
+
+
+async def test_queue_full_waits_by_default(blocker: Blocker) -> None:
+    proc = AdvancedAsyncProcessor(max_workers=1, queue_size=1)
     proc.register_processor("block", blocker)
     await proc.start()
     await proc.submit_task(create_task("block", {}))

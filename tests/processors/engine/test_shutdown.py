@@ -7,7 +7,6 @@ import threading
 import warnings
 
 import pytest
-from tests.processors.engine.conftest import Blocker
 
 from processors import (
     AdvancedAsyncProcessor,
@@ -17,6 +16,7 @@ from processors import (
     create_task,
 )
 from tests.processors.engine import helpers
+from tests.processors.engine.conftest import Blocker
 
 
 async def test_running_tasks_finish_within_grace_period_queued_are_cancelled() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.processors.engine.conftest import Blocker
 
 from processors import (
     AdvancedAsyncProcessor,
@@ -15,6 +14,7 @@ from processors import (
     TaskStatus,
     create_task,
 )
+from tests.processors.engine.conftest import Blocker
 
 
 async def test_snapshot_and_restore_pending_tasks(blocker: Blocker) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pickle
 
-from tests.processors.engine.conftest import Blocker
-
 from processors import (
     AdvancedAsyncProcessor,
     ProcessingTask,
@@ -14,6 +12,7 @@ from processors import (
     TaskStatus,
     create_task,
 )
+from tests.processors.engine.conftest import Blocker
 
 
 def test_default_collections_are_per_task_and_kept() -> None:
