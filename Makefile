@@ -6,7 +6,7 @@ DEB_PACKAGES := libportaudio2 libasound2-plugins pulseaudio pulseaudio-utils esp
 TORCH_VERSION := 2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench system-deps clean
+.PHONY: run test lint typecheck unit bench wheels one-core system-deps clean
 
 # Debian packages: installed only when missing and only when we are root (a maker's
 # laptop without root gets a message from `teddy doctor` instead).
@@ -53,6 +53,16 @@ test: system-deps $(VENV)/.test-installed lint typecheck
 
 unit: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Every dependency and extra resolves from wheels for linux aarch64 and x86_64, Python 3.11-3.13
+# (pip's platform options against PyPI; no ARM hardware). `make test` runs the same check as the
+# slow test tests/packaging/test_wheels_everywhere.py; this prints the whole table.
+wheels: $(VENV)/.test-installed
+	$(BIN)/python -m tests.packaging.resolve
+
+# "What to expect on one core": the key measurements pinned to CPU 0 (taskset -c 0).
+one-core: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/one_core.py
 
 bench: $(VENV)/.test-installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
