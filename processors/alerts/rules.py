@@ -2,7 +2,12 @@
 
 Rules are plain constructor arguments (the daemon maps its ``[alerts]`` config onto them). Each
 rule that fires gives an :class:`Alert` with a stable ``rule`` name (used for deduplication):
-``emotion:<name>``, ``emotion_repeat:<name>``, ``input_safety:<category>``, ``keyword:<phrase>``.
+``emotion:<name>``, ``emotion_repeat:<name>``, ``input_safety:<category>``,
+``output_safety:<category>``, ``keyword:<phrase>``.
+
+``output_safety``: the bear's reply had a high-severity sentence blocked (and replaced). The child
+heard something safe, but a parent should know what the conversation was heading towards; the
+medium-severity hits (e.g. a spooky line) stay in the history only.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class AlertContext:
     emotion: str | None = None
     scores: Mapping[str, float] = field(default_factory=dict)
     input_safety_hits: list[Mapping[str, Any]] = field(default_factory=list)
+    #: the reply's blocked sentences (``Reply.safety_hits``)
+    output_safety_hits: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 class AlertRules:
@@ -76,6 +83,7 @@ class AlertRules:
         safety_categories: Iterable[str] | None = None,
         keywords: Iterable[str] = DEFAULT_KEYWORDS,
         include_transcript: bool = True,
+        output_safety: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         thresholds = dict(DEFAULT_EMOTION_THRESHOLDS if emotions is None else emotions)
@@ -102,12 +110,14 @@ class AlertRules:
             for k in self.keywords
         ]
         self.include_transcript = include_transcript
+        self.output_safety = output_safety
         self._clock = clock
         self._seen: dict[str, deque[float]] = {name: deque() for name in self.emotions}
 
     def evaluate(self, ctx: AlertContext) -> list[Alert]:
         alerts = self._emotion_alerts(ctx)
         alerts += self._safety_alerts(ctx)
+        alerts += self._output_safety_alerts(ctx)
         alerts += self._keyword_alerts(ctx)
         return alerts
 
@@ -168,6 +178,29 @@ class AlertRules:
                     severity,
                     f"Your child said something about {topic} that a grown-up should look at."
                     f"{self._quote(ctx)}",
+                )
+            )
+        return alerts
+
+    def _output_safety_alerts(self, ctx: AlertContext) -> list[Alert]:
+        if not self.output_safety:
+            return []
+        alerts: list[Alert] = []
+        fired: set[str] = set()
+        for hit in ctx.output_safety_hits:
+            category = _norm(str(hit.get("category") or "unsafe"))
+            if hit.get("severity") != "high" or category in fired:
+                continue
+            if self.safety_categories is not None and category not in self.safety_categories:
+                continue
+            fired.add(category)
+            topic = _TOPICS.get(category, category.replace("_", " "))
+            alerts.append(
+                Alert(
+                    f"output_safety:{category}",
+                    "warning",
+                    f"The bear's reply turned to {topic}; that sentence was not spoken and a "
+                    f"safe one was said instead.{self._quote(ctx)}",
                 )
             )
         return alerts

@@ -161,6 +161,7 @@ def context_of(task: Any) -> AlertContext:
         emotion=str(primary) if primary else None,
         scores={str(k): float(v) for k, v in dict(scores).items()},
         input_safety_hits=[h for h in hits if isinstance(h, Mapping)],
+        output_safety_hits=[h for h in reply.safety_hits if isinstance(h, Mapping)],
     )
 
 

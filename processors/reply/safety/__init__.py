@@ -1,14 +1,14 @@
-"""Child-safety rules and their filter: on replies (output) and on the child's words (input)."""
+"""Child-safety rules, the trained reply classifier and their filter (output and input)."""
 
 from processors.reply.safety.filter import (
     ReplyFilter,
     SafetyFilter,
     SafetyHit,
     normalise,
-    shared_semantic,
+    shared_classifier,
 )
+from processors.reply.safety.model import SafetyClassifier, Verdict
 from processors.reply.safety.rules import DEFAULT_RULES, Rule, RuleSet, RuleSetError, load_rules
-from processors.reply.safety.semantic import SemanticHit, SemanticLayer
 
 __all__ = [
     "DEFAULT_RULES",
@@ -16,11 +16,11 @@ __all__ = [
     "Rule",
     "RuleSet",
     "RuleSetError",
+    "SafetyClassifier",
     "SafetyFilter",
     "SafetyHit",
-    "SemanticHit",
-    "SemanticLayer",
+    "Verdict",
     "load_rules",
     "normalise",
-    "shared_semantic",
+    "shared_classifier",
 ]

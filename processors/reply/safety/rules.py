@@ -8,6 +8,7 @@ touch matches" is fine) and ``supervised_ok`` ("ask a grown-up to cut it" is fin
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Rule:
     unless: tuple[re.Pattern[str], ...]
     negatable: bool
     supervised_ok: bool
+    explicit: bool = False  # clear-cut content: blocks a reply without the classifier's say
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class RuleSet:
     redirects: dict[str, str]
     negation: re.Pattern[str]
     supervision: re.Pattern[str]
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
 
     def redirect_for(self, category: str) -> str:
         return self.redirects.get(category, self.redirects["default"])
@@ -68,6 +74,7 @@ def _rule(index: int, raw: Any) -> Rule:
     where = f"rule {rule_id}"
     unknown = set(raw) - {
         "id", "category", "severity", "scope", "patterns", "unless", "negatable", "supervised_ok",
+        "explicit",
     }  # fmt: skip
     if unknown:
         raise RuleSetError(f"{where}: unknown keys {sorted(unknown)}")
@@ -92,6 +99,7 @@ def _rule(index: int, raw: Any) -> Rule:
         unless=_compile(f"{where}.unless", raw.get("unless", [])),
         negatable=bool(raw.get("negatable", False)),
         supervised_ok=bool(raw.get("supervised_ok", False)),
+        explicit=bool(raw.get("explicit", False)),
     )
 
 

@@ -114,3 +114,25 @@ def test_transcript_can_be_left_out_of_messages() -> None:
 def test_bad_rule_config_is_rejected_clearly(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=match):
         AlertRules(**kwargs)
+
+
+def test_blocked_reply_sentences_alert_when_high_severity() -> None:
+    rules = AlertRules(emotions={}, keywords=())
+    hits = [
+        {"rule": "model.water", "category": "water", "severity": "high", "text": "swim alone"},
+        {"rule": "weapons.knives", "category": "water", "severity": "high", "text": "again"},
+        {"rule": "model.scary_content", "category": "scary_content", "severity": "medium"},
+    ]
+    alerts = rules.evaluate(AlertContext("i", output_safety_hits=hits))
+    assert [(a.rule, a.severity) for a in alerts] == [("output_safety:water", "warning")]
+    assert "not spoken" in alerts[0].message
+
+
+def test_output_safety_alerts_can_be_turned_off_or_restricted() -> None:
+    hits = [{"category": "weapons", "severity": "high"}, {"category": "sexual", "severity": "high"}]
+    off = AlertRules(emotions={}, keywords=(), output_safety=False)
+    assert off.evaluate(AlertContext("i", output_safety_hits=hits)) == []
+    only = AlertRules(emotions={}, keywords=(), safety_categories=["sexual"])
+    assert rules_of(only.evaluate(AlertContext("i", output_safety_hits=hits))) == [
+        "output_safety:sexual"
+    ]

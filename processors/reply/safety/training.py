@@ -1,0 +1,226 @@
+"""Offline training of the safety classifier: ``python -m processors.reply.safety.training``.
+
+Reads the contrastive training corpus ``tests/data/safety_train_*.tsv`` (label, category, style,
+previous sentence, sentence), fits a multinomial logistic regression with L2 (scipy L-BFGS, so
+no training-only dependency), compares feature sets and penalties on the separate, hand-written
+tuning set ``tests/data/safety_tune_{unsafe,benign}.tsv``, picks the block thresholds there and
+writes ``data/safety_model.npz``. The blind judging set is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, sparse
+
+from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, Features, ngrams
+from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights, verdict
+
+DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
+#: false blocks allowed on the tuning set's benign sentences when picking the threshold
+MAX_TUNE_FALSE_BLOCKS = 0.02
+Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Example:
+    label: str  # "safe" or the unsafe category
+    style: str
+    previous: str
+    text: str
+
+
+def load_training(data: Path = DATA) -> list[Example]:
+    rows = []
+    for path in sorted(data.glob("safety_train_*.tsv")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 5:
+                raise ValueError(f"{path}:{number}: expected 5 tab-separated fields")
+            label, category, style, previous, text = parts
+            rows.append(Example(category if label == "unsafe" else SAFE, style, previous, text))
+    return rows
+
+
+def load_tuning(data: Path = DATA) -> list[Example]:
+    rows = []
+    for name, unsafe in (("safety_tune_unsafe.tsv", True), ("safety_tune_benign.tsv", False)):
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            category, style, text = line.split("\t")
+            rows.append(Example(category if unsafe else SAFE, style, "", text))
+    return rows
+
+
+def design(
+    examples: list[Example], embeddings: Matrix, use_hash: bool = True, use_embedding: bool = True
+) -> sparse.csr_matrix:
+    """Rows = examples; columns = hashed n-grams, then the embedding (zeroed when unused)."""
+    rows, cols, vals = [], [], []
+    for i, example in enumerate(examples):
+        if not use_hash:
+            continue
+        for index, value in ngrams(example.text, example.previous).items():
+            rows.append(i)
+            cols.append(index)
+            vals.append(value)
+    hashed = sparse.csr_matrix((vals, (rows, cols)), shape=(len(examples), HASH_DIM))
+    dense = embeddings * EMBED_SCALE if use_embedding else np.zeros_like(embeddings)
+    return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
+
+
+def fit(x: sparse.csr_matrix, y: npt.NDArray[np.int64], classes: int, l2: float) -> Matrix:
+    """Weights (features + 1 bias row, classes) minimising mean cross-entropy + l2 |W|^2."""
+    n, d = x.shape
+    onehot = np.zeros((n, classes))
+    onehot[np.arange(n), y] = 1.0
+    # safe weighs as much as all unsafe classes together, which share their half equally: the
+    # block score is 1 - P(safe), so "safe" must not be one small class among nineteen
+    counts = np.maximum(onehot.sum(0), 1)
+    per_class = n / (2 * (classes - 1) * counts)
+    per_class[0] = n / (2 * counts[0])
+    sample = per_class[y]
+
+    def loss(flat: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        w = flat.reshape(d + 1, classes)
+        logits = x @ w[:-1] + w[-1]
+        logits -= logits.max(1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        value = -(sample * (onehot * log_p).sum(1)).sum() / n + l2 * (w[:-1] ** 2).sum()
+        delta = (np.exp(log_p) - onehot) * sample[:, None] / n
+        grad = np.vstack([x.T @ delta + 2 * l2 * w[:-1], delta.sum(0)])
+        return float(value), grad.ravel()
+
+    start = np.zeros((d + 1) * classes)
+    result = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1500})
+    weights: Matrix = result.x.reshape(d + 1, classes).astype(np.float32)
+    return weights
+
+
+def to_weights(w: Matrix, classes: list[str], threshold: float, rule: float) -> Weights:
+    return Weights(
+        classes=tuple(classes),
+        hashed=w[:HASH_DIM],
+        embedded=w[HASH_DIM:-1],
+        bias=w[-1],
+        threshold=threshold,
+        rule_threshold=rule,
+    )
+
+
+def scores(weights: Weights, examples: list[Example], embeddings: Matrix) -> Matrix:
+    out = []
+    for example, vector in zip(examples, embeddings, strict=True):
+        grams = ngrams(example.text, example.previous)
+        features = Features(
+            np.fromiter(grams.keys(), np.int64, len(grams)),
+            np.fromiter(grams.values(), np.float32, len(grams)),
+            vector * EMBED_SCALE,
+        )
+        out.append(verdict(weights, weights.probabilities(features)).score)
+    return np.array(out, np.float32)
+
+
+def pick_threshold(unsafe: Matrix, benign: Matrix, max_false: float) -> float:
+    """The lowest threshold whose false-block rate on the benign scores stays within budget."""
+    allowed = int(np.floor(max_false * len(benign)))
+    ordered = np.sort(benign)[::-1]
+    # just above the (allowed+1)-th highest benign score
+    return float(min(0.95, ordered[allowed] + 1e-4)) if len(ordered) > allowed else 0.5
+
+
+def w_pred(w: Matrix, x: sparse.csr_matrix) -> npt.NDArray[np.int64]:
+    predicted: npt.NDArray[np.int64] = np.asarray(x @ w[:-1] + w[-1]).argmax(1)
+    return predicted
+
+
+def rule_hits(examples: list[Example]) -> npt.NDArray[np.int8]:
+    """Per example: 2 when an explicit rule fires (blocks alone), 1 another rule, 0 none."""
+    from processors.reply.safety.filter import SafetyFilter
+
+    rules = SafetyFilter(model=False)
+    out = []
+    for example in examples:
+        hits = [rules.rules.by_id[h.rule] for h in rules.check(example.text)]
+        out.append(2 if any(r.explicit for r in hits) else 1 if hits else 0)
+    return np.array(out, np.int8)
+
+
+def pick_rule_threshold(
+    tuned: Matrix, unsafe: npt.NDArray[np.bool_], fired: npt.NDArray[np.int8], threshold: float
+) -> float:
+    """The lowest bar for sentences a topic rule flagged that keeps the filter's false blocks on
+    the tuning set within budget (rules and classifier combined, as ``SafetyFilter`` does)."""
+    best = threshold
+    for bar in np.arange(threshold, 0.04, -0.02):
+        blocked = (fired == 2) | ((fired == 1) & (tuned >= bar)) | (tuned >= threshold)
+        if blocked[~unsafe].mean() > MAX_TUNE_FALSE_BLOCKS:
+            break
+        best = float(bar)
+    combined = (fired == 2) | ((fired == 1) & (tuned >= best)) | (tuned >= threshold)
+    print(
+        f"  with rules: rule threshold {best:.2f}: tune block {combined[unsafe].mean():.3f}, "
+        f"false {combined[~unsafe].mean():.3f}"
+    )
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args()
+    from processors.embedding import load_wordllama
+
+    model = load_wordllama()
+    train, tune = load_training(), load_tuning()
+    classes = [SAFE, *sorted({e.label for e in train} - {SAFE})]
+    y = np.array([classes.index(e.label) for e in train], np.int64)
+    embed_train = np.asarray(model.embed([e.text for e in train], norm=True), np.float32)
+    embed_tune = np.asarray(model.embed([e.text for e in tune], norm=True), np.float32)
+    tune_unsafe = np.array([e.label != SAFE for e in tune])
+    fired = rule_hits(tune)
+    unsafe_n, safe_n = int((y != 0).sum()), int((y == 0).sum())
+    print(f"training: {len(train)} ({unsafe_n} unsafe, {safe_n} safe), tuning: {len(tune)}")
+    best: tuple[float, Weights] | None = None
+    for use_hash, use_emb, l2 in [
+        (True, False, 1e-4), (True, False, 3e-5), (True, False, 1e-5),
+        (False, True, 1e-5), (True, True, 3e-5), (True, True, 1e-5),
+    ]:  # fmt: skip
+        started = time.perf_counter()
+        w = fit(design(train, embed_train, use_hash, use_emb), y, len(classes), l2)
+        weights = to_weights(w, classes, 0.5, 0.5)  # unused columns were zero, so weights are 0
+        tuned = scores(weights, tune, embed_tune)
+        threshold = pick_threshold(tuned[tune_unsafe], tuned[~tune_unsafe], MAX_TUNE_FALSE_BLOCKS)
+        block = float((tuned[tune_unsafe] >= threshold).mean())
+        false = float((tuned[~tune_unsafe] >= threshold).mean())
+        at_half = (
+            float((tuned[tune_unsafe] >= 0.5).mean()),
+            float((tuned[~tune_unsafe] >= 0.5).mean()),
+        )
+        train_ok = float((w_pred(w, design(train, embed_train, use_hash, use_emb)) == y).mean())
+        print(
+            f"train acc {train_ok:.3f} hash={use_hash!s:5} emb={use_emb!s:5} l2={l2:g}: "
+            f"tune block {block:.3f} false {false:.3f} at threshold {threshold:.3f}; "
+            f"at 0.5: {at_half[0]:.3f}/{at_half[1]:.3f}"
+            f" ({time.perf_counter() - started:.0f} s)"
+        )
+        if best is None or block > best[0]:
+            rule = pick_rule_threshold(tuned, tune_unsafe, fired, threshold)
+            best = (block, replace(weights, threshold=threshold, rule_threshold=rule))
+    assert best is not None
+    best[1].save(args.out)
+    print(f"saved {args.out} (threshold {best[1].threshold:.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
