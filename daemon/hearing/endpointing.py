@@ -5,6 +5,11 @@ silence. Its audio keeps ``pre_roll_ms`` before the onset (so the first word is 
 short tail after the end. Shorter than ``min_speech_ms`` → dropped (clicks, coughs); longer than
 ``max_utterance_s`` → cut and a new utterance starts if the speech goes on.
 
+Speculation: after ``pause_ms`` of silence (shorter than ``silence_ms``) a ``SpeechPaused`` event
+carries the audio cut exactly as the utterance would be cut if nothing more is said, so a decode
+can start early; ``SpeechResumed`` follows if the speech goes on (that audio is then stale). If the
+endpointer confirms, ``SpeechEnded.audio`` holds the very same samples.
+
 Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
 after, the detector ignores its input, so the bear never triggers on its own voice.
 
@@ -53,6 +58,18 @@ class SpeechEnded:
         return self.ended_at - self.started_at
 
 
+@dataclass(frozen=True, eq=False)
+class SpeechPaused:
+    t: float  # when the pause was noticed (``pause_ms`` after the end of speech energy)
+    audio: Float32Array = field(repr=False)  # what SpeechEnded.audio will be if speech stops here
+    ended_at: float  # the end of speech energy the pause is timed from
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    t: float  # speech came back after a SpeechPaused: its audio is stale
+
+
 @dataclass(frozen=True)
 class UtteranceDropped:
     t: float
@@ -60,7 +77,7 @@ class UtteranceDropped:
     duration_s: float
 
 
-Event = SpeechStarted | SpeechEnded | UtteranceDropped
+Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped
 
 
 class FrameSource(Protocol):
@@ -82,6 +99,7 @@ class Endpointer:
         neg_threshold: float | None = None,
         tail_ms: int = 150,
         echo_tail_ms: int = 300,
+        pause_ms: int = 180,
     ) -> None:
         if silence_ms <= 0 or max_utterance_s <= 0:
             raise ValueError("silence_ms and max_utterance_s must be positive")
@@ -102,6 +120,13 @@ class Endpointer:
         )
         self.tail_samples = min(_samples(tail_ms / 1000), self.silence_samples)
         self.echo_tail_samples = _samples(echo_tail_ms / 1000)
+        # A pause is announced only once the tail the utterance keeps has been heard, and only
+        # if it comes before the end itself (0 = no pause events).
+        shortest = (self.tail_samples + self.window) / SAMPLE_RATE
+        self.pause_s = max(pause_ms / 1000, shortest) if pause_ms > 0 else 0.0
+        if self.pause_s >= self.silence_s:
+            self.pause_s = 0.0
+        self._paused = False  # a SpeechPaused was emitted for the current silence run
 
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet scored (< one window)
         self._pending_t = 0.0  # clock time of _pending[0]
@@ -213,6 +238,9 @@ class Endpointer:
         if prob >= self.neg_threshold:
             self._last_voiced_end = end
             self._silence_run = 0
+            if self._paused:
+                self._paused = False
+                events.append(SpeechResumed(end))
         else:
             if self._silence_run == 0:
                 self._speech_end = self._refine_end(end)
@@ -222,6 +250,15 @@ class Endpointer:
         if self._silence_run and end - self._speech_end + self._half_window >= self.silence_s:
             self._last_voiced_end = self._speech_end
             events.append(self._finish(end, cut=False))
+        elif (
+            self.pause_s
+            and self._silence_run
+            and not self._paused
+            and end - self._speech_end + self._half_window >= self.pause_s
+            and (self._speech_end - self._started_at) * SAMPLE_RATE >= self.min_speech_samples
+        ):
+            self._paused = True
+            events.append(SpeechPaused(end, self._audio_until(self._speech_end), self._speech_end))
         elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
             self._last_voiced_end = end
             events.append(self._finish(end, cut=True))
@@ -263,12 +300,16 @@ class Endpointer:
     def _speech_duration(self) -> float:
         return max(0.0, self._last_voiced_end - self._started_at)
 
+    def _audio_until(self, speech_end: float) -> Float32Array:
+        """The utterance's audio as it is kept when speech ends at ``speech_end`` (+ the tail)."""
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
+        keep_until = speech_end + self.tail_samples / SAMPLE_RATE
+        keep = round((keep_until - self._audio_start) * SAMPLE_RATE)
+        return audio[: max(0, keep)]
+
     def _finish(self, t: float, *, cut: bool) -> Event:
         duration = self._speech_duration()
-        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
-        keep_until = self._last_voiced_end + self.tail_samples / SAMPLE_RATE
-        keep = round((keep_until - self._audio_start) * SAMPLE_RATE)
-        audio = audio[: max(0, keep)]
+        audio = self._audio_until(self._last_voiced_end)
         started_at, ended_at = self._started_at, self._last_voiced_end
         audio_start = self._audio_start
         # The trailing silence becomes pre-roll for whatever comes next.
@@ -285,6 +326,7 @@ class Endpointer:
         self._in_speech = False
         self._silence_run = 0
         self._peak_power = 0.0
+        self._paused = False
 
 
 def _sub_power(window: Float32Array) -> Float32Array:

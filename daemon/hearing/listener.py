@@ -6,12 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from daemon.hearing import AudioSource
 from daemon.hearing.endpointing import (
     Endpointer,
     Event,
+    Float32Array,
     SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     UtteranceDropped,
     listen,
@@ -22,15 +26,33 @@ log = logging.getLogger(__name__)
 UtteranceHandler = Callable[[SpeechEnded], None]
 
 
+class Speculator(Protocol):
+    """Decodes early at a pause (``processors.stt.stage.Transcriber`` is one)."""
+
+    def speculate(self, audio: Float32Array) -> bool: ...
+
+    def abandon_speculation(self) -> None: ...
+
+
 class Listener:
-    """Runs the capture loop in the background; each finished utterance goes to ``on_utterance``."""
+    """Runs the capture loop in the background; each finished utterance goes to ``on_utterance``.
+
+    With a ``speculator`` (settable after construction: the daemon builds the stages later), a
+    short pause starts a speculative decode of the audio so far and resumed speech abandons it.
+    """
 
     def __init__(
-        self, source: AudioSource, endpointer: Endpointer, on_utterance: UtteranceHandler
+        self,
+        source: AudioSource,
+        endpointer: Endpointer,
+        on_utterance: UtteranceHandler,
+        speculator: Speculator | None = None,
     ) -> None:
         self.source = source
         self.endpointer = endpointer
         self._on_utterance = on_utterance
+        self.speculator = speculator
+        self.pauses = 0
         self._task: asyncio.Task[None] | None = None
         self.utterances = 0
         self.dropped: dict[str, int] = {}
@@ -58,6 +80,16 @@ class Listener:
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             log.debug("speech started at %.3f", event.t)
+        elif isinstance(event, SpeechPaused):
+            self.pauses += 1
+            if self.speculator is not None:
+                try:
+                    self.speculator.speculate(event.audio)
+                except Exception:
+                    log.exception("speculative transcription failed to start")
+        elif isinstance(event, SpeechResumed):
+            if self.speculator is not None:
+                self.speculator.abandon_speculation()
         elif isinstance(event, SpeechEnded):
             self.utterances += 1
             log.info("utterance of %.2f s", event.duration_s)

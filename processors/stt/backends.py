@@ -8,10 +8,11 @@ model instance already uses all the threads it is given.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +30,13 @@ class SttBackend(Protocol):
     def transcribe(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
         """Decode 16 kHz mono float32 audio."""
         ...
+
+
+@runtime_checkable
+class Redecoder(Protocol):
+    """A backend that can decode a looping utterance once more with repetition blocked."""
+
+    def redecode(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript: ...
 
 
 class FasterWhisperBackend:
@@ -62,6 +70,7 @@ class FasterWhisperBackend:
         if warm_up:
             # The first decode allocates CTranslate2's buffers (~2x slower); not on a child's turn.
             self.transcribe(_warm_up_audio(), None, 5)
+            release_free_memory()  # ~25 MB of the warm-up's freed buffers back to the system
 
     def transcribe(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
         with self._lock:
@@ -72,12 +81,19 @@ class FasterWhisperBackend:
                 transcript = self._decode(audio, language, beam_size, None)
         return transcript
 
+    def redecode(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
+        """A second decode for a transcript that looped: the full 30 s window, and no token
+        trigram may repeat (so no word or n-gram can come back four times in a row)."""
+        with self._lock:
+            return self._decode(audio, language, beam_size, None, no_repeat_ngram_size=3)
+
     def _decode(
         self,
         audio: Float32Array,
         language: str | None,
         beam_size: int,
         window: EncoderWindow | None,
+        no_repeat_ngram_size: int = 0,
     ) -> Transcript:
         self._model.window = window
         seconds = min(len(audio) / TARGET_RATE, 30.0)  # the bound applies per 30 s window
@@ -89,6 +105,7 @@ class FasterWhisperBackend:
             condition_on_previous_text=False,
             vad_filter=False,  # the guard runs its own VAD on the whole utterance
             max_new_tokens=round(16 + self.TOKENS_PER_S * seconds),
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
         found = [
             Segment(
@@ -102,6 +119,15 @@ class FasterWhisperBackend:
             for s in segments  # a generator: decoding happens here, under the caller's lock
         ]
         return Transcript(found, str(info.language))
+
+
+def release_free_memory() -> None:
+    """Return freed heap pages to the OS (glibc ``malloc_trim``; a no-op elsewhere), so the
+    daemon's resident memory at ready holds what it uses, not what loading left behind."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _warm_up_audio() -> Float32Array:

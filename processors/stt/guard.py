@@ -4,7 +4,9 @@ Two gates. Before decoding, Silero VAD (the ONNX model inside faster-whisper) mu
 speech — this also saves the decode on silence. After decoding, each segment is checked with
 Whisper's own signals: a high no-speech probability together with a low average log-probability
 (Whisper's rule), a very low log-probability alone, or a compression ratio typical of repetition
-loops. An utterance with no surviving segment is rejected with the reason.
+loops. An utterance with no surviving segment is rejected with the reason, and so is one whose text
+is a repetition loop the speech cannot support (``processors/stt/loops.py``; the stage first
+decodes such audio once more with repetition blocked, see ``Transcriber.transcribe_array``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ import numpy as np
 
 from processors.audio.samples import TARGET_RATE, Float32Array
 from processors.stt.errors import UtteranceRejected
+from processors.stt.loops import (
+    MAX_WORDS_PER_S,
+    MIN_REPEATS,
+    Loop,
+    find_loop,
+    longest_repeat,
+    words_of,
+)
 from processors.stt.types import Segment, Transcript
 
 # Phrases Whisper produces from non-speech; only trusted when the VAD found plenty of speech.
@@ -39,6 +49,8 @@ class GuardConfig:
     min_logprob: float = -2.0
     compression_ratio_threshold: float = 2.4
     hallucination_speech_ratio: float = 0.3
+    loop_min_repeats: int = MIN_REPEATS
+    loop_max_words_per_s: float = MAX_WORDS_PER_S
 
 
 @dataclass(frozen=True)
@@ -90,8 +102,8 @@ class HallucinationGuard:
     def segment_problem(self, segment: Segment) -> str | None:
         """Why this segment is not trusted, or None."""
         cfg = self.config
-        if not segment.text.strip():
-            return "empty segment"
+        if not any(c.isalnum() for c in segment.text):
+            return "no words in the segment"  # empty, or punctuation only (". . ." from noise)
         if (
             segment.no_speech_prob > cfg.no_speech_threshold
             and segment.avg_logprob < cfg.logprob_threshold
@@ -105,6 +117,21 @@ class HallucinationGuard:
         if segment.compression_ratio > cfg.compression_ratio_threshold:
             return f"compression ratio {segment.compression_ratio:.2f} (repetition loop)"
         return None
+
+    def loop_in(self, transcript: Transcript, stats: SpeechStats) -> Loop | None:
+        """A repetition loop in the transcript's text that the speech cannot support."""
+        return find_loop(
+            transcript.text,
+            stats.speech_s,
+            min_repeats=self.config.loop_min_repeats,
+            max_words_per_s=self.config.loop_max_words_per_s,
+        )
+
+    def repeats_suspiciously(self, transcript: Transcript) -> bool:
+        """Some word or n-gram comes back ``loop_min_repeats`` times in a row, whatever the
+        duration: worth a second decode ("The snowman, y'all, y'all, y'all, y'all, y'" fits
+        the words-per-second bound of 2.3 s of speech, yet is a loop cut by the token limit)."""
+        return longest_repeat(words_of(transcript.text))[1] >= self.config.loop_min_repeats
 
     def filter(self, transcript: Transcript, stats: SpeechStats) -> Transcript:
         """The transcript without untrusted segments; UtteranceRejected when nothing is left."""
@@ -120,6 +147,9 @@ class HallucinationGuard:
         if not result.text:
             detail = "; ".join(problems) if problems else "the model produced no text"
             raise UtteranceRejected(f"no trustworthy transcript ({detail})")
+        loop = self.loop_in(result, stats)
+        if loop is not None:
+            raise UtteranceRejected(f"no trustworthy transcript ({loop.describe()})")
         if (
             _normalise(result.text) in _KNOWN_HALLUCINATIONS
             and stats.ratio < self.config.hallucination_speech_ratio

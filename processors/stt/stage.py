@@ -21,9 +21,10 @@ import numpy as np
 
 from processors.audio.samples import TARGET_RATE, BadAudio, Float32Array, as_float32
 from processors.results import Transcription
-from processors.stt.backends import BACKENDS, SttBackend, create_backend
+from processors.stt.backends import BACKENDS, Redecoder, SttBackend, create_backend
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
+from processors.stt.speculation import SpeculationCache
 from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
 
 ENHANCEMENT_TYPE = "audio_enhancement"
@@ -55,12 +56,15 @@ class Transcriber:
         compression_ratio_threshold: float | None = None,
         min_speech_ratio: float | None = None,
         encoder_window_s: float | None = None,
+        speculative: bool = True,
     ) -> None:
         """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
 
         ``encoder_window_s``: faster-whisper's encoder runs on at least this many seconds
         (the utterance plus >= 5 s of silence) instead of 30 s; 0 keeps the full 30 s window;
-        None: the window measured for ``model`` (10 s for tiny.en, none for others).
+        None: the per-model default (the full window for every model since issue 11).
+        ``speculative``: accept :meth:`speculate` calls (decodes at a pause, reused when the
+        utterance's audio turns out identical).
         """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -83,7 +87,7 @@ class Transcriber:
         self.encoder_window = (
             EncoderWindow(min_s=encoder_window_s) if 0 < encoder_window_s < 30 else None
         )
-        overrides = {
+        overrides: dict[str, Any] = {
             "no_speech_threshold": no_speech_threshold,
             "logprob_threshold": logprob_threshold,
             "compression_ratio_threshold": compression_ratio_threshold,
@@ -95,6 +99,7 @@ class Transcriber:
         self.guard = HallucinationGuard(guard_config)
         self._backend: SttBackend | None = None
         self._load_lock = threading.Lock()
+        self.speculation = SpeculationCache(self._speculative_decode) if speculative else None
 
     @classmethod
     def with_backend(cls, backend: SttBackend, **kwargs: Any) -> Transcriber:
@@ -137,9 +142,30 @@ class Transcriber:
 
     async def __call__(self, task: _Task) -> Transcription:
         audio, language = self._audio_of(task)
+        if self.speculation is not None:
+            ready = self.speculation.take(audio, language)
+            if ready is not None:
+                return await asyncio.wrap_future(ready)
         if self._backend is None:
             await self.load()
         return await asyncio.to_thread(self.transcribe_array, audio, language)
+
+    # -- speculation (hearing calls these at a short pause / when speech resumes) -------------
+    def speculate(self, audio: Float32Array) -> bool:
+        """Start decoding the audio so far in the background; the transcription task of an
+        utterance with exactly these samples reuses the result. Never blocks; False when
+        speculation is off, the model is not loaded yet, or this audio is already known."""
+        if self.speculation is None or self._backend is None:
+            return False
+        return self.speculation.start(audio, self.language)
+
+    def abandon_speculation(self) -> None:
+        """Speech resumed after the pause: whatever was speculated is of no use."""
+        if self.speculation is not None:
+            self.speculation.abandon()
+
+    def _speculative_decode(self, audio: Float32Array, language: str | None) -> Transcription:
+        return self.transcribe_array(audio, language)
 
     def _audio_of(self, task: _Task) -> tuple[Float32Array, str | None]:
         payload = task.payload
@@ -167,7 +193,12 @@ class Transcriber:
         self.check_audio(audio)
         stats = self.guard.check_audio(audio)
         backend = self.load_sync()
-        raw = backend.transcribe(audio, language or self.language, self.beam_size)
+        language = language or self.language
+        raw = backend.transcribe(audio, language, self.beam_size)
+        if isinstance(backend, Redecoder) and self.guard.repeats_suspiciously(raw):
+            # Any 4+ repeat is decoded again with repetition blocked (a child's real "no no no
+            # no" may come back as "no no no"); the guard rejects a loop the speech cannot hold.
+            raw = backend.redecode(audio, language, self.beam_size)
         transcript = self.guard.filter(raw, stats)
         return Transcription(
             text=transcript.text,

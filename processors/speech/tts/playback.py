@@ -24,6 +24,24 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BLOCK_MS = 20
 DEFAULT_LATENCY_S = 0.05
+# The first clip of a stream starts at its first audible sample (TTS voices open with silence:
+# hibari ~0.33 s, which the child waited through after the handover), less a short lead-in.
+LEAD_SILENCE_DB = -50.0
+LEAD_IN_S = 0.01
+
+
+def trim_leading_silence(audio: Float32Array, rate: int) -> Float32Array:
+    """``audio`` from ``LEAD_IN_S`` before its first 5 ms window above ``LEAD_SILENCE_DB``."""
+    win = max(1, rate // 200)
+    n = audio.size // win
+    if n == 0:
+        return audio
+    power = np.mean(np.square(audio[: n * win].reshape(n, win), dtype=np.float64), axis=1)
+    loud = np.flatnonzero(power > 10 ** (LEAD_SILENCE_DB / 10))
+    if loud.size == 0:
+        return audio
+    start = max(0, int(loud[0]) * win - round(LEAD_IN_S * rate))
+    return audio[start:]
 
 
 def _sounddevice() -> Any:
@@ -131,6 +149,7 @@ class PlaybackStream:
         self.block = max(1, sample_rate * block_ms // 1000)
         self.underflows = 0
         self.closed = False
+        self.started = False  # the first clip's leading silence is not played
 
     def play(
         self,
@@ -142,6 +161,9 @@ class PlaybackStream:
         """Blocking: write ``audio`` block by block; abort as soon as ``stop`` is set."""
         if source_rate != self.sample_rate:
             audio = resample(audio, source_rate, self.sample_rate)
+        if not self.started:
+            audio = trim_leading_silence(audio, self.sample_rate)
+            self.started = True
         frames = np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)
         first: float | None = None
         written = 0

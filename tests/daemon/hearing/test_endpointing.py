@@ -13,6 +13,8 @@ from daemon.hearing.endpointing import (
     Endpointer,
     Event,
     SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     UtteranceDropped,
     listen,
@@ -54,11 +56,16 @@ def run(ep: Endpointer, audio: npt.NDArray[np.float32], t0: float = 100.0) -> li
     return events + ep.flush()
 
 
+def kinds(events: list[Event]) -> list[type]:
+    """Event types without the speculation events (SpeechPaused / SpeechResumed)."""
+    return [type(e) for e in events if not isinstance(e, SpeechPaused | SpeechResumed)]
+
+
 def test_utterance_has_pre_roll_and_boundaries() -> None:
     ep = Endpointer(LevelVad(), silence_ms=400, pre_roll_ms=300)
     events = run(ep, signal(("q", 1.0), ("s", 1.0), ("q", 1.0)))
-    assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
-    end = events[1]
+    assert kinds(events) == [SpeechStarted, SpeechEnded]
+    end = events[-1]
     assert isinstance(end, SpeechEnded)
     assert abs(end.started_at - 101.0) <= 0.033
     assert abs(end.ended_at - 102.0) <= 0.033
@@ -92,7 +99,7 @@ def test_bear_speaking_gates_detection() -> None:
     ep.set_bear_speaking(False)
     # The echo tail right after the bear stops is ignored too; later speech is heard.
     later = run(ep, signal(("s", 0.2), ("q", 0.5), ("s", 1.0), ("q", 1.0)), t0=101.8)
-    assert [type(e) for e in later] == [SpeechStarted, SpeechEnded]
+    assert kinds(later) == [SpeechStarted, SpeechEnded]
 
 
 def test_bear_starting_to_speak_drops_the_open_utterance() -> None:
@@ -135,3 +142,44 @@ def test_energy_vad_ignores_steady_noise() -> None:
     noise = (0.01 * rng.standard_normal(SAMPLE_RATE * 3)).astype(np.float32)
     probs = [vad(noise[i : i + 512]) for i in range(0, noise.size - 511, 512)]
     assert max(probs[20:]) < 0.5
+
+
+# -- speculation: pause events ---------------------------------------------------------------
+
+
+def test_a_short_pause_announces_the_audio_the_utterance_will_have() -> None:
+    ep = Endpointer(LevelVad(), silence_ms=400, pause_ms=180)
+    events = run(ep, signal(("q", 1.0), ("s", 1.0), ("q", 1.0)))
+    assert [type(e) for e in events] == [SpeechStarted, SpeechPaused, SpeechEnded]
+    paused, ended = events[1], events[2]
+    assert isinstance(paused, SpeechPaused) and isinstance(ended, SpeechEnded)
+    assert 0.15 <= paused.t - paused.ended_at <= 0.22  # announced ~180 ms into the silence
+    assert ended.t - paused.t >= 0.18  # ... well before the endpointer decides
+    np.testing.assert_array_equal(paused.audio, ended.audio)  # bit-identical: a cache key
+
+
+def test_speech_after_the_pause_resumes_and_the_end_carries_more_audio() -> None:
+    ep = Endpointer(LevelVad(), silence_ms=400, pause_ms=180)
+    events = run(ep, signal(("q", 0.5), ("s", 0.8), ("q", 0.25), ("s", 0.8), ("q", 1.0)))
+    assert [type(e) for e in events] == [
+        SpeechStarted,
+        SpeechPaused,
+        SpeechResumed,
+        SpeechPaused,
+        SpeechEnded,
+    ]
+    first, second, ended = events[1], events[3], events[4]
+    assert isinstance(first, SpeechPaused) and isinstance(second, SpeechPaused)
+    assert isinstance(ended, SpeechEnded)
+    assert first.audio.size < ended.audio.size
+    np.testing.assert_array_equal(second.audio, ended.audio)
+
+
+def test_no_pause_event_for_a_click_or_when_switched_off() -> None:
+    click = run(Endpointer(LevelVad()), signal(("q", 0.5), ("s", 0.1), ("q", 1.0)))
+    assert not any(isinstance(e, SpeechPaused) for e in click)
+    off = run(Endpointer(LevelVad(), pause_ms=0), signal(("q", 0.5), ("s", 1.0), ("q", 1.0)))
+    assert kinds(off) == [type(e) for e in off]
+    # A pause as long as the end-of-utterance silence would be no earlier: not announced.
+    late = Endpointer(LevelVad(), silence_ms=200, pause_ms=200)
+    assert late.pause_s == 0.0

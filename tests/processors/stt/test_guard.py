@@ -60,3 +60,10 @@ def test_silence_is_rejected_before_decoding() -> None:
 def test_white_noise_has_no_speech(level: float) -> None:
     with pytest.raises(UtteranceRejected, match="no speech detected"):
         guard.check_audio(np.clip(white_noise(level=level), -1, 1))
+
+
+def test_punctuation_only_segments_are_no_transcript() -> None:
+    # tiny.en on quiet noise with the full window: ". . . . . . ." at a fine log-prob
+    dots = Transcript([segment(" .", logprob=-0.34, no_speech=0.5) for _ in range(7)])
+    with pytest.raises(UtteranceRejected, match="no words"):
+        guard.filter(dots, SPEECHY)
