@@ -1,8 +1,10 @@
 """The daemon: start the parts in order, serve until a signal, stop within the deadline.
 
 Start order puts the health endpoint first (so /healthz answers while models load) and readiness
-last. Shutdown follows saq's worker: stop intake (capture), give in-flight interactions
-``processor.shutdown_timeout_s`` to finish, then cancel what is left and flush the history.
+last; unfinished rows of the journal are queued before capture starts. Shutdown: stop capture,
+give the interaction being answered ``processor.shutdown_timeout_s`` (utterances still waiting
+stay in the journal for the next start), then stop the processor — bounded even if a plug-in
+hangs — and save what the history still holds in memory.
 """
 
 from __future__ import annotations
@@ -26,22 +28,20 @@ from daemon.history import (
     purge_periodically,
     resolve_history_path,
 )
+from daemon.history.guard import HistoryGuard
+from daemon.history.journal import Journal
 from daemon.interaction.events import EventBus, LatencyTracker, PipelineEvent
+from daemon.interaction.intake import Intake, PacedSource
 from daemon.interaction.pipeline import Pipeline
+from daemon.ops.check_wiring import register_checks
 from daemon.ops.health import HealthRegistry
-from daemon.ops.health_checks import (
-    capture_check,
-    db_check,
-    llm_check,
-    loop_lag_check,
-    model_check,
-    processor_check,
-)
 from daemon.ops.http import HealthServer
 from daemon.ops.logsetup import set_level
 from daemon.ops.looplag import LoopLagMonitor
 from daemon.ops.metrics import TeddyMetrics
+from daemon.ops.model_hashes import verify_bundled
 from daemon.ops.sdnotify import Notifier, Watchdog
+from daemon.ops.shutdown import StopSignals
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
@@ -82,6 +82,9 @@ class Daemon:
         self.looplag = LoopLagMonitor()
         self.processor: AdvancedAsyncProcessor | None = None
         self.store: HistoryStore | None = None
+        self.guard = HistoryGuard()
+        self.journal: Journal | None = None
+        self.intake: Intake | None = None
         self.http: HealthServer | None = None
         self.pipeline: Pipeline | None = None
         self.listener: Listener | None = None
@@ -89,7 +92,7 @@ class Daemon:
         self.watchdog: Watchdog | None = None
         self._background: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
-        self._signals = 0
+        self._signal_guard: StopSignals | None = None
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -111,9 +114,10 @@ class Daemon:
         self.notifier.status("starting")
         self.looplag.add_listener(self.metrics.observe_loop_lag)
         self.looplag.start()
-        self.store = await HistoryStore.open(
-            resolve_history_path(cfg.history.path), store_audio=cfg.history.store_audio
-        )
+        self.store = await HistoryStore.open(resolve_history_path(cfg.history.path))
+        self.journal = Journal(self.store, store_audio=cfg.history.store_audio)
+        self.guard.start()
+        self.metrics.watch_history(lambda: self.guard.held)
         self.processor = self._make_processor()
         await self.processor.start()
         self.metrics.attach(self.processor)
@@ -127,18 +131,30 @@ class Daemon:
 
         self.listener = self._make_listener() if self.listen else None
         gate = self.listener.bear_speaking if self.listener is not None else None
-        self.stages = build_stages(cfg, output_device=self.output_spec, on_speaking=gate)
+        journal = self.journal
+        self.stages = build_stages(
+            cfg,
+            output_device=self.output_spec,
+            on_speaking=gate,
+            speaking_mark=lambda iid: self.guard.write(
+                "speaking mark", lambda: journal.speaking(iid)
+            ),
+        )
+        if self.listener is not None:  # speculative STT at short pauses (hearing -> stt, issue 11)
+            self.listener.speculator = self.stages.transcriber
         self.stages.register(self.processor)
-        history_writer = HistoryWriter(self.store)
+        history_writer = HistoryWriter(self.store, self.guard)
         self.processor.register_processor(ProcessingType.DATABASE_OPERATION, history_writer)
         self.processor.load_plugins(dict(cfg.plugins))
-        self._register_checks()
 
         self.notifier.status("loading models")
         await self.stages.load(speech=cfg.pipeline.speak, transcription=self.listen)
+        for mismatch in await asyncio.to_thread(verify_bundled):  # health says: models unhealthy
+            log.error("model file altered: %s", mismatch)
+            self.stages.models[f"sha256:{mismatch.path.name}"] = str(mismatch)
         self.health.set_ready("models", self.stages.loaded)
 
-        history = PipelineHistory(self.store)
+        history = PipelineHistory(self.journal, self.guard)
         self.pipeline = Pipeline(
             self.processor,
             history,
@@ -149,13 +165,26 @@ class Daemon:
             plugin_steps=cfg.pipeline.plugin_steps(),
             timeouts=cfg.pipeline.timeouts.to_stage_timeouts(),
             speak=cfg.pipeline.speak,
-            max_pending=cfg.pipeline.max_pending,
         )
         self.processor.on_task_started(self.pipeline.on_task_started)
         self.processor.on_task_finished(self.pipeline.on_task_finished)
-        self.pipeline.start()
+        self.intake = Intake(
+            self.pipeline,
+            history,
+            self.journal,
+            max_pending=cfg.pipeline.max_pending,
+            on_drop=self.metrics.count_drop,
+        )
+        self._register_checks()
         if self.listener is None:
-            return  # headless: no capture, no background upkeep, no READY
+            return  # headless: no capture, no resume, no background upkeep, no READY
+        plan = await self.guard.read(
+            "reading the journal's unfinished rows",
+            lambda: journal.resume_plan(cfg.history.resume_max_age_s, speak=cfg.pipeline.speak),
+            [],
+        )
+        self.intake.resume(plan)
+        self.intake.start()
         self.listener.start()
         self._spawn(self._watch_capture(), "capture-watch")
         self._spawn(
@@ -179,14 +208,15 @@ class Daemon:
         deadline = time.monotonic() + self.config.processor.shutdown_timeout_s
         if self.listener is not None:
             await _quietly(self.listener.stop(), "capture")
-        if self.pipeline is not None:
-            drained = await self.pipeline.drain(max(0.0, deadline - time.monotonic()))
-            if not drained:
-                log.warning("shutdown: in-flight interactions cancelled after the grace period")
-            await _quietly(self.pipeline.stop(), "pipeline")
+        if self.intake is not None:
+            finished = await self.intake.stop(max(0.0, deadline - time.monotonic()))
+            if not finished:
+                log.warning("shutdown: the interaction in progress was cut off by the deadline")
         if self.processor is not None:
             grace = max(0.5, deadline - time.monotonic())
-            await _quietly(self.processor.shutdown(timeout=grace), "processor")
+            # capped: the processor's own steps each take a minimum second or so
+            stop = asyncio.wait_for(self.processor.shutdown(timeout=grace), grace + 1.0)
+            await _quietly(stop, "processor")
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -197,11 +227,13 @@ class Daemon:
             await _quietly(self.stages.aclose(), "stages")
         if self.http is not None:
             await _quietly(self.http.stop(), "http")
+        await _quietly(self.guard.stop(min(2.0, max(0.2, deadline - time.monotonic()))), "history")
         if self.store is not None:
             await _quietly(self.store.close(), "history")
         await _quietly(self.looplag.stop(), "loop-lag monitor")
         self.notifier.close()
         self.listener = self.pipeline = self.processor = self.store = self.http = None
+        self.intake = self.journal = None
 
     # -- parts ----------------------------------------------------------------------------------
 
@@ -219,12 +251,18 @@ class Daemon:
         endpointer = Endpointer.from_config(
             cfg.vad.model_dump(), max_utterance_s=cfg.audio.max_utterance_s
         )
-        source = open_source(self.input_spec, fast=self.fast_replay)
+        source: Any = open_source(self.input_spec, fast=self.fast_replay)
+        if self.fast_replay:
+            source = PacedSource(source, self._backlog_room)
         return Listener(source, endpointer, self._on_utterance)
 
+    async def _backlog_room(self) -> None:
+        if self.intake is not None:
+            await self.intake.room()
+
     def _on_utterance(self, event: SpeechEnded) -> None:
-        if self.pipeline is not None:
-            self.pipeline.submit_utterance(event.audio, SAMPLE_RATE, event.ended_at)
+        if self.intake is not None:
+            self.intake.hear(event.audio, SAMPLE_RATE, event.ended_at)
 
     async def _start_http(self) -> None:
         h = self.config.health
@@ -236,7 +274,8 @@ class Daemon:
                 "capture": self.listener.source.state.snapshot() if self.listener else None,
                 "llm": self.stages.responder.health() if self.stages else None,
                 "models": dict(self.stages.models) if self.stages else {},
-                "pipeline": {"pending": self.pipeline.pending if self.pipeline else 0},
+                "pipeline": {"pending": self.intake.pending if self.intake else 0},
+                "asyncio_tasks": len(asyncio.all_tasks()),  # a leak shows up here first
             }
 
         self.http = HealthServer(
@@ -252,28 +291,17 @@ class Daemon:
         await self.http.start()
 
     def _register_checks(self) -> None:
-        h = self.config.health
         assert self.processor is not None and self.store is not None
-        self.health.register(
-            "processor",
-            processor_check(
-                self.processor,
-                max_queue_size=h.max_queue_depth,
-                min_success_rate=h.min_success_rate,
-            ),
-        )
-        listener, stages = self.listener, self.stages
-        if listener is not None:
-            self.health.register("capture", capture_check(lambda: listener.source.state))
-        if stages is not None:
-            self.health.register("models", model_check(lambda: stages.models))
-            self.health.register("llm", llm_check(stages.llm_state))
-        self.health.register("database", db_check(self.store.path))
-        self.health.register(
-            "event_loop",
-            loop_lag_check(
-                self.looplag, degraded_s=h.loop_lag_degraded_s, unhealthy_s=h.loop_lag_unhealthy_s
-            ),
+        register_checks(
+            self.health,
+            self.config.health,
+            processor=self.processor,
+            looplag=self.looplag,
+            history=self.guard,
+            history_path=self.store.path,
+            listener=self.listener,
+            stages=self.stages,
+            backlog=self.intake,
         )
 
     def _apply_live(self) -> None:
@@ -311,15 +339,13 @@ class Daemon:
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        self._signal_guard = StopSignals(
+            loop, self._on_stop_signal, lambda: self.config.processor.shutdown_timeout_s
+        )
+        self._signal_guard.install()
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload(), "reload"))
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
-        self._signals += 1
-        if self._signals > 1:
-            log.warning("second %s: exiting at once", sig.name)
-            os._exit(128 + int(sig))
         log.info("%s: shutting down (again to exit at once)", sig.name)
         self._stop.set()
 

@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
     if not text:
         print("teddy chat: TEXT is empty", file=sys.stderr)
         return 2
+    problem = _not_utf8(text)
+    if problem:
+        print(f"teddy chat: TEXT is not valid UTF-8 ({problem}); pass UTF-8 text", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -46,15 +50,33 @@ def run(args: argparse.Namespace) -> int:
             update={"pipeline": config.pipeline.model_copy(update={"speak": False})}
         )
     output = int(args.output) if args.output and args.output.isdigit() else args.output
-    summary = asyncio.run(_chat(config, text, output))
+    from daemon.ops.shutdown import exit_past_stuck_threads
+
+    try:
+        summary = asyncio.run(_chat(config, text, output))
+    except Exception as exc:  # e.g. an unusable history folder: one line, not a traceback
+        print(f"teddy chat: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exit_past_stuck_threads(1)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     elif summary["reply"]:
         print(summary["reply"])
+    code = 0
     if summary["reply"] is None:
         print(f"teddy chat: no reply ({summary['status']}: {summary['error']})", file=sys.stderr)
-        return 1
-    return 0
+        code = 1
+    return exit_past_stuck_threads(code)  # a hung plug-in's thread must not keep us alive
+
+
+def _not_utf8(text: str) -> str | None:
+    """Bytes that were not UTF-8 reach us as lone surrogates (Python's surrogateescape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start]
+        shown = f"byte 0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else repr(bad)
+        return f"{shown} at character {exc.start}"
+    return None
 
 
 async def _chat(config: Any, text: str, output: int | str | None) -> dict[str, Any]:

@@ -62,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
         output_spec=args.output,
         fast_replay=args.fast,
     )
+    from daemon.ops.shutdown import exit_past_stuck_threads
+
     try:
-        return asyncio.run(daemon.run())
+        code = asyncio.run(daemon.run())
     except Exception as exc:  # a start-up failure (port in use, unwritable DB): one clear line
         print(f"teddy: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        code = 1
+    return exit_past_stuck_threads(code)

@@ -39,7 +39,7 @@ def _transcribe_one(stage: Any, path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     record: dict[str, Any] = {"file": str(path)}
     try:
-        audio = read_audio_file(path)
+        audio = read_audio_file(path, getattr(stage, "max_duration_s", None))
     except BadAudio as exc:
         record.update(text="", segments=[], error=str(exc), duration_s=0.0)
         record["processing_s"] = time.perf_counter() - started

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class Section(BaseModel):
@@ -17,6 +24,21 @@ class Section(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, coerce_numbers_to_str=True
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic's lax mode reads `retention_days = true` as 1 day and `store_audio = 1` as
+        # true; in a config file those are typos, and acting on them can purge a history.
+        field = cls.model_fields.get(info.field_name or "")
+        kind = field.annotation if field is not None else None
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError("must be a number, not true/false")
+        if kind is int and isinstance(value, float):
+            raise ValueError("must be a whole number")
+        return value
 
 
 def blank_to_none(value: Any) -> Any:

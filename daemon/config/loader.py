@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TEDDY_"
 ENV_CONFIG = "TEDDY_CONFIG"
+#: TEDDY_* variables that are read elsewhere, not config overrides
+NOT_OVERRIDES = frozenset({ENV_CONFIG})
 SYSTEM_PATH = Path("/etc/teddy/teddy.toml")
 USER_PATH = Path("~/.config/teddy/teddy.toml")
 DEFAULT_SEARCH = (SYSTEM_PATH, USER_PATH)
@@ -44,6 +46,10 @@ def find_config_file(
     for named, how in ((path, "--config"), (env.get(ENV_CONFIG) or None, f"${ENV_CONFIG}")):
         if named is not None and str(named) != "":
             chosen = Path(named).expanduser()
+            if chosen.is_dir():
+                raise ConfigError(
+                    f"config file {chosen} (from {how}) is a directory; name a TOML file"
+                )
             if not chosen.is_file():
                 raise ConfigError(f"config file {chosen} (from {how}) does not exist")
             return chosen
@@ -60,6 +66,11 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); TOML files must be saved as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"config {path}: cannot read: {exc.strerror or exc}") from None
 
@@ -78,7 +89,15 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[st
     data: dict[str, Any] = {}
     origins: dict[tuple[str, ...], str] = {}
     for name in sorted(env):
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
+        if not name.startswith(ENV_PREFIX) or name in NOT_OVERRIDES:
+            continue
+        if "__" not in name:
+            # e.g. TEDDY_HEALTH_PORT: silently ignoring it would leave the user puzzled
+            log.warning(
+                "environment variable %s matches no config key and is ignored; overrides are "
+                "spelled TEDDY_<SECTION>__<KEY> with two underscores (e.g. TEDDY_HEALTH__PORT)",
+                name,
+            )
             continue
         parts = tuple(p.lower() for p in name[len(ENV_PREFIX) :].split("__"))
         if any(not p for p in parts):
@@ -137,7 +156,25 @@ def load_config_with_source(
     config = validate_config(merge(data, overrides), source, origins)
     if file is not None:
         _warn_if_secrets_readable(file, config)
+    _warn_if_key_file_readable(config)
     return config, source
+
+
+def _warn_if_key_file_readable(config: TeddyConfig) -> None:
+    """The API key bills the parent's account: a key file others can read deserves a warning."""
+    key_file = config.llm.api_key_file
+    if key_file is None:
+        return
+    try:
+        mode = key_file.stat().st_mode
+    except OSError:
+        return  # a missing file is reported when the key is read, with its own message
+    if mode & 0o077:
+        log.warning(
+            "llm.api_key_file %s is readable by other users (mode %o); chmod 600 it",
+            key_file,
+            mode & 0o777,
+        )
 
 
 def _warn_if_secrets_readable(path: Path, config: TeddyConfig) -> None:

@@ -79,6 +79,13 @@ class VadConfig(Section):
         le=5000,
         description="detector stays gated this long after the bear stops",
     )
+    pause_ms: int = Field(
+        default=180,
+        ge=0,
+        le=5000,
+        description="silence after which a speculative transcription starts (0 = never; "
+        "must be shorter than silence_ms)",
+    )
 
 
 def _encoder_window(value: object) -> Literal["auto"] | float:
@@ -104,8 +111,13 @@ class SttConfig(Section):
     beam_size: int = Field(default=5, ge=1, le=20, description="beam search width")
     encoder_window_s: Annotated[Literal["auto"] | float, PlainValidator(_encoder_window)] = Field(
         default="auto",
-        description="faster-whisper encoder window in seconds ('auto' = measured per model: "
-        "10 for tiny.en, the full 30 otherwise; 0 = always 30)",
+        description="faster-whisper encoder window in seconds ('auto' = the full 30 s window "
+        "for every model; 0 = always 30; 10 = faster on weak boards, less accurate for children)",
+    )
+    speculative: bool = Field(
+        default=True,
+        description="start transcribing at the first short pause (vad.pause_ms) and reuse the "
+        "result when the utterance ends there",
     )
     language: OptStr = Field(default="en", description="spoken language ('' = detect)")
     cache_dir: OptPath = Field(
@@ -203,7 +215,17 @@ class HistoryConfig(Section):
     retention_days: int = Field(
         default=30, ge=0, le=3650, description="older interactions are purged (0 = keep forever)"
     )
-    store_audio: bool = Field(default=False, description="keep the child's recorded audio")
+    store_audio: bool = Field(
+        default=False,
+        description="keep the child's recorded audio (FLAC) after an interaction is final",
+    )
+    resume_max_age_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="unfinished utterances older than this at start are marked expired, "
+        "not answered",
+    )
     purge_interval_h: float = Field(default=24.0, gt=0, description="how often old rows are purged")
 
 
@@ -214,6 +236,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+#: a shorter Bearer token can be guessed over the network
+MIN_TOKEN_CHARS = 16
 
 
 class HealthConfig(Section):
@@ -229,6 +255,11 @@ class HealthConfig(Section):
 
     @model_validator(mode="after")
     def _exposure(self) -> HealthConfig:
+        if self.token is not None and len(self.token) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                f"health.token is {len(self.token)} characters long: use at least "
+                f"{MIN_TOKEN_CHARS} (e.g. the output of `openssl rand -hex 16`)"
+            )
         if not is_loopback(self.host) and self.token is None:
             raise ValueError(
                 f"health.host = {self.host!r} is not a loopback address: set health.token too "

@@ -1,7 +1,7 @@
 """The history database file: where it lives, how it is opened, and its schema migrations.
 
-SQLite in WAL mode (readers never block the daemon's writes), ``synchronous=NORMAL`` (a committed
-stage survives a daemon crash; only an OS crash can lose the last commits), foreign keys on,
+SQLite in WAL mode (readers never block the daemon's writes), ``synchronous=FULL`` (every commit is
+fsync'd: the journal promises that a heard utterance survives even a power cut), foreign keys on,
 ``secure_delete`` on (a purged conversation is overwritten, not left in free pages). The file
 and its WAL/SHM companions are private to the daemon's user (0600); its folder is 0700.
 """
@@ -9,11 +9,16 @@ and its WAL/SHM companions are private to the daemon's user (0600); its folder i
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 5000
@@ -64,6 +69,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX alerts_interaction ON alerts (interaction_id);
     """,
+    # v2, the journal: audio lives in a FLAC file next to the database until the row is final;
+    # ``attempts`` counts resumes so that an utterance that crashes the daemon is not retried
+    # forever. Old statuses map onto the journal's states.
+    """
+    ALTER TABLE interactions ADD COLUMN audio_path TEXT;
+    ALTER TABLE interactions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    UPDATE interactions SET status = 'heard' WHERE status = 'captured';
+    UPDATE interactions SET status = 'transcribed' WHERE status = 'analysed';
+    UPDATE interactions SET status = 'failed' WHERE status IN ('timeout', 'cancelled');
+    CREATE INDEX interactions_status ON interactions (status);
+    """,
+    # v3: when the bear began saying the reply (committed before its first sentence plays), so a
+    # restart never asks for, or says, a reply the child already began to hear.
+    """
+    ALTER TABLE interactions ADD COLUMN speaking_at TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -99,9 +120,53 @@ def _prepare_file(path: Path) -> None:
                 candidate.chmod(0o600)
 
 
-async def connect(path: Path) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database; raises :class:`HistoryDbError`."""
+def is_corrupt(path: Path) -> str | None:
+    """Why the file at ``path`` is not a usable SQLite database, or None if it is (or is absent).
+
+    Only damage counts: a locked or unreadable file is a different problem with a different fix."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
     try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            return str(exc)
+        return None
+    if verdict is None or verdict[0] != "ok":
+        return f"integrity check: {verdict[0] if verdict else 'no answer'}"
+    return None
+
+
+def move_aside(path: Path, why: str) -> Path:
+    """Rename a damaged database (and its WAL/SHM) to ``<name>.corrupt-<UTC time>``: the bear
+    must start with a fresh history rather than not at all, and the old file stays for forensics."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        companion = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            companion.rename(Path(f"{target}{suffix}"))
+    log.error(
+        "history database %s is corrupt (%s): moved it to %s and started a new one",
+        path,
+        why,
+        target,
+    )
+    return target
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """Open (creating if needed) and migrate the database; raises :class:`HistoryDbError`.
+    A corrupt file is moved aside (see :func:`move_aside`) and a new one created."""
+    try:
+        why = is_corrupt(path)
+        if why is not None:
+            move_aside(path, why)
         _prepare_file(path)
         conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     except (OSError, aiosqlite.Error) as exc:
@@ -111,7 +176,7 @@ async def connect(path: Path) -> aiosqlite.Connection:
         mode = await _scalar(conn, "PRAGMA journal_mode = WAL")
         if str(mode).lower() != "wal":
             raise HistoryDbError(f"history database {path}: cannot enable WAL (got {mode})")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA secure_delete = ON")
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -34,6 +34,7 @@ def interaction_row(row: Any) -> dict[str, Any]:
         "timings": _json(row["timings"], {}),
         "error": row["error"],
         "has_audio": bool(row["has_audio"]),
+        "attempts": int(row["attempts"] or 0) if "attempts" in row.keys() else 0,
         "sample_rate": row["sample_rate"],
     }
 

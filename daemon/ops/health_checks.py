@@ -223,6 +223,70 @@ def db_check(path: Path | str | Callable[[], Path | str]) -> AsyncCheck:
     return check
 
 
+class HistoryWrites(Protocol):
+    """What :func:`history_check` reads (``daemon.history.guard.HistoryGuard``)."""
+
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def held(self) -> int: ...
+    def snapshot(self) -> dict[str, Any]: ...
+
+
+def history_check(writes: HistoryWrites, path: Path | str | Callable[[], Path | str]) -> AsyncCheck:
+    """Unhealthy while history writes fail (with the reason and how many are held in memory);
+    otherwise the writability probe of :func:`db_check`."""
+    probe = db_check(path)
+
+    async def check() -> Check:
+        data = writes.snapshot()
+        if writes.error is not None or writes.held:
+            return Check(
+                "unhealthy",
+                f"history writes failing, {writes.held} held in memory: {writes.error}",
+                data,
+            )
+        result = await probe()
+        return Check(result.state, result.detail, {**result.data, **data})
+
+    return check
+
+
+class Backlog(Protocol):
+    """What :func:`backlog_check` reads (``daemon.interaction.intake.Intake``)."""
+
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def last_drop_at(self) -> float | None: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def resumed(self) -> int: ...
+
+
+def backlog_check(backlog: Backlog, recent_s: float = 300.0) -> SyncCheck:
+    """Degraded for ``recent_s`` after an utterance was dropped on a full backlog."""
+
+    def check() -> Check:
+        data = {
+            "pending": backlog.pending,
+            "dropped": backlog.dropped,
+            "resumed": backlog.resumed,
+        }
+        last = backlog.last_drop_at
+        if last is not None and time.monotonic() - last < recent_s:
+            ago = time.monotonic() - last
+            return Check(
+                "degraded",
+                f"{backlog.dropped} utterance(s) dropped on a full backlog, last {ago:.0f} s ago",
+                data,
+            )
+        return Check("ok", f"{backlog.pending} pending", data)
+
+    return check
+
+
 def loop_lag_check(
     monitor: LoopLagMonitor,
     *,

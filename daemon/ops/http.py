@@ -34,6 +34,30 @@ class HealthServerError(RuntimeError):
     """The server cannot start as configured (unsafe bind, port in use, bad address)."""
 
 
+class _OneLineBadRequests(logging.Filter):
+    """A malformed request (a port scanner, TLS on the HTTP port) is the client's problem: one
+    INFO line instead of aiohttp's ERROR with a full traceback, which would drown real errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and type(exc).__module__.startswith("aiohttp.http_exceptions"):
+            text = str(getattr(exc, "message", "") or exc).strip()
+            first = text.splitlines()[0].rstrip(":") if text else type(exc).__name__
+            record.msg, record.args = (
+                "%s: malformed HTTP request (%s)",
+                (record.getMessage(), first),
+            )
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_bad_requests() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _OneLineBadRequests) for f in server_log.filters):
+        server_log.addFilter(_OneLineBadRequests())
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     # default=str: processor metrics may carry datetimes or enums; never fail a health answer.
     body = json.dumps(data, default=str, sort_keys=False)
@@ -92,6 +116,7 @@ class HealthServer:
         if self._runner is not None:
             return
         self.check_bind()
+        quiet_bad_requests()
         runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)

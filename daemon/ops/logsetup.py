@@ -21,6 +21,28 @@ _TEXT_TIMED = "%(asctime)s " + _TEXT
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+#: syslog priorities; journald reads a ``<N>`` line prefix as the priority (sd-daemon(3)), so
+#: ``journalctl -p warning`` shows warnings and worse instead of every line at "info"
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
+
+
+def syslog_priority(levelno: int) -> int:
+    if levelno >= logging.CRITICAL:
+        return 2
+    for level in (logging.ERROR, logging.WARNING, logging.INFO):
+        if levelno >= level:
+            return _PRIORITY[level]
+    return 7
+
+
+class JournalFormatter(logging.Formatter):
+    """Each line (a traceback's too) carries the record's ``<priority>`` prefix."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{syslog_priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).splitlines())
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, exception, and any ``extra``."""
 
@@ -55,9 +77,11 @@ def setup_logging(
     handler.set_name(ROOT)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
-    elif fmt == "text":
+    elif fmt == "text" and env.get("JOURNAL_STREAM"):
         # journald timestamps every line itself ($JOURNAL_STREAM is set when stderr goes there)
-        handler.setFormatter(logging.Formatter(_TEXT if env.get("JOURNAL_STREAM") else _TEXT_TIMED))
+        handler.setFormatter(JournalFormatter(_TEXT))
+    elif fmt == "text":
+        handler.setFormatter(logging.Formatter(_TEXT_TIMED))
     else:
         raise ValueError(f"logging.format {fmt!r} is not one of text, json")
     root.addHandler(handler)

@@ -110,6 +110,14 @@ class TeddyMetrics:
         self.pipeline_errors = Counter(
             "pipeline_errors", "Failed pipeline steps", ["step"], namespace=ns, registry=reg
         )
+        self.utterances_dropped = Counter(
+            "utterances_dropped", "Utterances heard but not answered (a journal row each)",
+            ["reason"], namespace=ns, registry=reg,
+        )  # fmt: skip
+        self.history_held_writes = Gauge(
+            "history_held_writes", "History writes kept in memory until the disk accepts them",
+            namespace=ns, registry=reg,
+        )  # fmt: skip
         self.audio_overflows = Counter(
             "audio_overflows", "Audio input overflows (samples lost)", namespace=ns, registry=reg
         )
@@ -204,6 +212,13 @@ class TeddyMetrics:
         if total > self._overflows_seen:
             self.audio_overflows.inc(total - self._overflows_seen)
         self._overflows_seen = max(self._overflows_seen, total)
+
+    def count_drop(self, reason: str) -> None:
+        self.utterances_dropped.labels(reason).inc()
+
+    def watch_history(self, held: Callable[[], int]) -> None:
+        """Read the history backlog size at scrape time."""
+        self.history_held_writes.set_function(lambda: float(held()))
 
     def observe_loop_lag(self, lag_s: float) -> None:
         """A ``LoopLagMonitor`` listener."""

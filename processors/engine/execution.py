@@ -7,6 +7,7 @@ so a job that never suspends costs no Task, no timer and no loop turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -146,10 +147,14 @@ class ExecutionContexts:
         if processes is not None:
             processes.shutdown(wait=wait, cancel_futures=True)
 
-    async def aclose(self, wait: bool) -> None:
-        """``close`` without blocking the loop: joins happen in a helper thread we also join."""
+    async def aclose(self, wait: bool, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """``close`` without blocking the loop: joins happen in a helper thread. With
+        ``timeout``, work still running after it is abandoned: pool processes are killed,
+        threads (which Python cannot kill) are left behind and named in the log. True if
+        everything stopped in time."""
         if self._threads is None and self._processes is None:
-            return
+            return True
+        threads, processes = self._threads, self._processes
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -161,8 +166,34 @@ class ExecutionContexts:
 
         helper = threading.Thread(target=_close, name="teddy-pool-close", daemon=True)
         helper.start()
-        await done
+        try:
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            _kill_workers(processes)
+            stuck = _busy_threads(threads)
+            log.error(
+                "shutdown: abandoned %d thread(s) still running a synchronous processor "
+                "after %.1f s (%s); they cannot be stopped and end with the process",
+                len(stuck),
+                timeout,
+                ", ".join(stuck) or "-",
+            )
+            return False
         helper.join()
+        return True
+
+
+def _kill_workers(pool: ProcessPoolExecutor | None) -> None:
+    """Kill a process pool's workers (a hung ``cpu_intensive`` job must not hold up exit)."""
+    workers = getattr(pool, "_processes", None) or {}
+    for process in list(workers.values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
+def _busy_threads(pool: ThreadPoolExecutor | None) -> list[str]:
+    threads = getattr(pool, "_threads", None) or set()
+    return sorted(t.name for t in threads if t.is_alive())
 
 
 def _set_done(future: asyncio.Future[None]) -> None:

@@ -202,7 +202,7 @@ class AdvancedAsyncProcessor:
         await self.scheduler.stop(max(deadline - loop.time(), 1.0))
         outcomes.stop_watch()
         await self.hooks.drain(max(deadline - loop.time(), 1.0))
-        await self.contexts.aclose(wait=True)
+        await self.contexts.aclose(wait=True, timeout=max(deadline - loop.time(), 1.0))  # bounded
         log.debug("processor shut down")
 
     async def __aenter__(self) -> AdvancedAsyncProcessor:

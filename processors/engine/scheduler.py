@@ -30,6 +30,7 @@ from processors.engine.outcomes import (
     FAILED,
     PENDING,
     RUNNING,
+    TIMEOUT,
     Outcomes,
     cascade_reason,
 )
@@ -229,7 +230,10 @@ class Scheduler:
                             end = monotonic()
                         else:
                             if job.status is RUNNING and job.attempts == attempt:
-                                end = finish(job, COMPLETED, value)
+                                if job.deadline and monotonic() > job.deadline:
+                                    end = self._blocked_loop(job, now)  # no timer could fire
+                                else:
+                                    end = finish(job, COMPLETED, value)
                             elif job.cancel_sent:  # cancelled, but the coroutine swallowed it
                                 conclude(job, attempt, value, None, me)
                                 end = monotonic()
@@ -304,8 +308,7 @@ class Scheduler:
     async def _run(
         self, job: Job, stats: WorkerStats, me: asyncio.Task[None], resolved: Resolved | None
     ) -> None:
-        """Run ``job`` to its end: resolve its processor (importing a plug-in if needed), start it
-        in its execution context, and record the outcome."""
+        """Resolve ``job``'s processor (maybe importing a plug-in), run it, record the outcome."""
         found = resolved or await self.registry.for_task(job, self.contexts.thread_pool)
         if job.status is not PENDING:  # cancelled while its plug-in was loading
             self.admission.unslot(job)
@@ -323,9 +326,22 @@ class Scheduler:
             if self._conclude(job, attempt, None, exc, me):
                 raise
         else:
-            self._conclude(job, attempt, value, None, me)
+            if found.is_async and job.deadline and time.monotonic() > job.deadline:
+                self._blocked_loop(job, now)  # no timer could fire: the loop was held
+            else:
+                self._conclude(job, attempt, value, None, me)
         finally:
             self._end(job, stats, now)
+
+    def _blocked_loop(self, job: Job, started: float) -> float:
+        """An async processor back after its deadline, the watchdog unrun: it held the loop."""
+        self.outcomes.timed.discard(job)
+        job.deadline, now = 0.0, time.monotonic()
+        error = f"blocked the event loop for {now - started:.1f}s, over its {job.timeout}s timeout"
+        error += ": an async processor must await (run blocking code with asyncio.to_thread)"
+        log.warning("task %s (%s) %s", job.id, job.type_key, error)
+        self.outcomes.finish(job, TIMEOUT, error=error)
+        return now
 
     def _conclude(
         self,
@@ -366,8 +382,7 @@ class Scheduler:
                 me.uncancel()
 
     async def stop(self, grace: float) -> None:
-        """Stop the workers: they return at their next iteration; a worker still unwinding a
-        cancelled job after ``grace`` seconds is cancelled."""
+        """Stop the workers at their next turn; one still unwinding after ``grace`` is cancelled."""
         wakeups = self.wakeups
         wakeups.stopping = True
         wakeups.wake_all()

@@ -29,6 +29,9 @@ TIMEOUT = "timeout"
 API_ERROR = "api_error"
 MALFORMED = "malformed"
 NO_API_KEY = "no_api_key"
+RATE_LIMITED = "rate_limited"  # 429: the account's limit; waiting helps
+OVERLOADED = "overloaded"  # 529 (or an overloaded_error event): Anthropic's side is busy
+UNREACHABLE = "unreachable"  # no connection at all: network down, DNS, refused
 
 
 class LLMError(Exception):
@@ -52,10 +55,24 @@ def classify_error(exc: BaseException) -> str:
         return TIMEOUT
     if isinstance(exc, anthropic.APIResponseValidationError | json.JSONDecodeError):
         return MALFORMED
+    if isinstance(exc, anthropic.RateLimitError):
+        return RATE_LIMITED
+    if _error_type(exc) == "overloaded_error" or getattr(exc, "status_code", None) == 529:
+        return OVERLOADED
+    if isinstance(exc, anthropic.APIConnectionError | httpx2.ConnectError | ConnectionError):
+        return UNREACHABLE
     if isinstance(exc, anthropic.APIError | httpx2.HTTPError):
         return API_ERROR
     # anything else the SDK raised while parsing a body (KeyError, pydantic ValueError...)
     return MALFORMED
+
+
+def _error_type(exc: BaseException) -> str | None:
+    """The ``error.type`` of an API error body (``overloaded_error``, ``rate_limit_error``...)."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _retry_after_cap(max_retry_after_s: float) -> anthropic.AsyncMiddlewareCallable:

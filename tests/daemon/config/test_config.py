@@ -233,8 +233,8 @@ def test_several_problems_are_listed_in_one_error(tmp_path: Path) -> None:
 
 
 def test_token_allows_a_non_loopback_bind(tmp_path: Path) -> None:
-    config = _load(tmp_path, '[health]\nhost = "0.0.0.0"\ntoken = "s3cret"\n')
-    assert config.health.host == "0.0.0.0" and config.health.token == "s3cret"
+    config = _load(tmp_path, '[health]\nhost = "0.0.0.0"\ntoken = "s3cret-s3cret-s3cret"\n')
+    assert config.health.host == "0.0.0.0" and config.health.token == "s3cret-s3cret-s3cret"
 
 
 def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def test_world_readable_secret_is_warned_about(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "teddy.toml"
-    path.write_text('[health]\ntoken = "s3cret"\n')
+    path.write_text('[health]\ntoken = "s3cret-s3cret-s3cret"\n')
     path.chmod(0o644)
     load_config(path, env={}, search=())
     assert "readable by every user but holds health.token" in caplog.text

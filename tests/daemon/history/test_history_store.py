@@ -88,7 +88,7 @@ async def test_captured_is_committed_before_anything_else(store: HistoryStore) -
     # a second, independent connection sees it at once: it is committed
     with _raw(store.path) as conn:
         row = conn.execute("SELECT status, audio FROM interactions WHERE id = ?", (iid,)).fetchone()
-    assert row["status"] == "captured" and row["audio"] is None  # store_audio is off
+    assert row["status"] == "heard" and row["audio"] is None  # store_audio is off
 
 
 async def test_audio_is_kept_only_when_asked(tmp_path: Path) -> None:
@@ -108,9 +108,7 @@ async def test_each_stage_is_committed_and_status_only_moves_forward(store: Hist
     )
     with _raw(store.path) as conn:
         assert conn.execute("SELECT transcript FROM interactions").fetchone()[0] == "hi"
-    await store.update_stage(
-        iid, "emotion", status="analysed", emotion="fear", emotion_scores={"fear": 0.9}
-    )
+    await store.update_stage(iid, "emotion", emotion="fear", emotion_scores={"fear": 0.9})
     await store.update_stage(
         iid,
         "reply",
@@ -223,8 +221,15 @@ def test_path_resolution(tmp_path: Path) -> None:
     assert resolve_history_path(tmp_path / "x.db", {}) == tmp_path / "x.db"
 
 
-async def test_a_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+async def test_a_corrupt_file_is_moved_aside_and_a_new_one_started(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "h.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(HistoryDbError, match=r"h\.sqlite3: file is not a database"):
-        await HistoryStore.open(path)
+    async with await HistoryStore.open(path) as store:
+        assert await store.list() == []
+    (aside,) = list(tmp_path.glob("h.sqlite3.corrupt-*"))  # noqa: ASYNC240
+    assert aside.read_bytes().startswith(b"this is not a database")
+    assert f"history database {path} is corrupt (file is not a database): moved it to" in (
+        caplog.text
+    )

@@ -197,39 +197,6 @@ async def test_events_carry_latencies_from_speech_end(
     assert summary["interaction_done"]["count"] == 1
 
 
-async def test_utterances_are_answered_one_at_a_time_with_the_last_turn_as_context(
-    processor: AdvancedAsyncProcessor, store: HistoryStore
-) -> None:
-    from daemon.history import ConversationContext
-
-    stages = Stages()
-    stages.reply_gate = asyncio.Event()
-    pipeline = make_pipeline(processor, store, stages, context=ConversationContext(store, 6, 300.0))
-    pipeline.start()
-    try:
-        assert pipeline.submit_utterance(AUDIO, 16_000, 0.0)
-        assert pipeline.submit_utterance(AUDIO, 16_000, 0.0)
-        await stages.reply_started.wait()
-        assert stages.seen.count("transcription") == 1  # the second waits its turn
-        stages.reply_gate.set()
-        assert await pipeline.drain(10)
-    finally:
-        await pipeline.stop()
-    rows = await store.list(10)
-    assert [r["status"] for r in rows] == ["done", "done"]
-    assert rows[0]["reply"].endswith("(0 turns before)")
-    assert rows[1]["reply"].endswith("(2 turns before)")
-
-
-async def test_a_full_backlog_drops_and_counts(
-    processor: AdvancedAsyncProcessor, store: HistoryStore
-) -> None:
-    pipeline = make_pipeline(processor, store, Stages(), max_pending=1)
-    assert pipeline.submit_utterance(AUDIO, 16_000, 0.0)
-    assert not pipeline.submit_utterance(AUDIO, 16_000, 0.0)
-    assert pipeline.dropped == 1
-
-
 async def test_a_failing_plugin_step_does_not_fail_the_interaction(
     processor: AdvancedAsyncProcessor, store: HistoryStore
 ) -> None:
@@ -260,5 +227,5 @@ async def test_a_hanging_stage_times_out_and_the_interaction_says_so(
     stages.reply_gate = asyncio.Event()  # never set: the reply hangs
     pipeline = make_pipeline(processor, store, stages, timeouts=StageTimeouts(reply=0.2))
     outcome = await pipeline.run_interaction(audio=AUDIO)
-    assert outcome.status == "timeout"
+    assert outcome.status == "failed" and "timed out" in (outcome.error or "")
     assert outcome.error is not None and outcome.error.startswith("reply:")

@@ -31,11 +31,22 @@ def test_json_lines_with_extra_fields() -> None:
     assert entry["logger"] == "teddy.test" and entry["interaction_id"] == "abc"
 
 
-def test_text_without_timestamp_under_journald() -> None:
+def test_text_without_timestamp_under_journald_with_the_priority_prefix() -> None:
     out = io.StringIO()
-    setup_logging("INFO", "text", out, env={"JOURNAL_STREAM": "8:1234"})
-    logging.getLogger("teddy.test").warning("no microphone")
-    assert out.getvalue() == "WARNING teddy.test: no microphone\n"
+    setup_logging("DEBUG", "text", out, env={"JOURNAL_STREAM": "8:1234"})
+    log = logging.getLogger("teddy.test")
+    log.warning("no microphone")
+    log.error("disk full")
+    log.info("up")
+    log.debug("detail")
+    log.critical("gone")
+    assert out.getvalue().splitlines() == [
+        "<4>WARNING teddy.test: no microphone",
+        "<3>ERROR teddy.test: disk full",
+        "<6>INFO teddy.test: up",
+        "<7>DEBUG teddy.test: detail",
+        "<2>CRITICAL teddy.test: gone",
+    ]
 
 
 def test_level_changes_live_and_setup_replaces_its_handler() -> None:
@@ -47,7 +58,7 @@ def test_level_changes_live_and_setup_replaces_its_handler() -> None:
     log.info("hidden")
     set_level("debug")
     log.debug("shown")
-    assert out.getvalue() == "DEBUG teddy.test: shown\n"
+    assert out.getvalue() == "<7>DEBUG teddy.test: shown\n"
 
 
 def test_bad_values_are_rejected() -> None:

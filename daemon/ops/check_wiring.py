@@ -1,0 +1,56 @@
+"""Which health checks the daemon registers, with the thresholds of ``[health]`` bound in
+(re-run on SIGHUP, since the thresholds are live)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from daemon.config.sections import HealthConfig
+from daemon.ops.health import HealthRegistry
+from daemon.ops.health_checks import (
+    Backlog,
+    HistoryWrites,
+    backlog_check,
+    capture_check,
+    history_check,
+    llm_check,
+    loop_lag_check,
+    model_check,
+    processor_check,
+)
+from daemon.ops.looplag import LoopLagMonitor
+
+
+def register_checks(
+    health: HealthRegistry,
+    h: HealthConfig,
+    *,
+    processor: Any,
+    looplag: LoopLagMonitor,
+    history: HistoryWrites,
+    history_path: Path,
+    listener: Any | None = None,
+    stages: Any | None = None,
+    backlog: Backlog | None = None,
+) -> None:
+    health.register(
+        "processor",
+        processor_check(
+            processor, max_queue_size=h.max_queue_depth, min_success_rate=h.min_success_rate
+        ),
+    )
+    if listener is not None:
+        health.register("capture", capture_check(lambda: listener.source.state))
+    if stages is not None:
+        health.register("models", model_check(lambda: stages.models))
+        health.register("llm", llm_check(stages.llm_state))
+    health.register("database", history_check(history, history_path))
+    if backlog is not None:
+        health.register("backlog", backlog_check(backlog))
+    health.register(
+        "event_loop",
+        loop_lag_check(
+            looplag, degraded_s=h.loop_lag_degraded_s, unhealthy_s=h.loop_lag_unhealthy_s
+        ),
+    )
