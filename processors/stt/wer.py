@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 
@@ -23,11 +23,14 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return previous[-1]
 
 
-def wer(pairs: Iterable[tuple[str, str]]) -> float:
-    """Corpus WER over (reference, hypothesis) pairs: total edits / total reference words."""
-    edits = words = 0
+def wer(
+    pairs: Iterable[tuple[str, str]], words: Callable[[str], list[str]] = normalise_words
+) -> float:
+    """Corpus WER over (reference, hypothesis) pairs: total edits / total reference words, each
+    side split into words by ``words`` (a richer normaliser for numbers may be passed)."""
+    edits = total = 0
     for ref, hyp in pairs:
-        ref_words = normalise_words(ref)
-        edits += edit_distance(ref_words, normalise_words(hyp))
-        words += len(ref_words)
-    return edits / words if words else 0.0
+        ref_words = words(ref)
+        edits += edit_distance(ref_words, words(hyp))
+        total += len(ref_words)
+    return edits / total if total else 0.0

@@ -4,36 +4,16 @@ and a shutdown that leaves waiting utterances in the journal."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from daemon.history import HistoryStore, PipelineHistory
 from daemon.history.journal import Journal
 from daemon.interaction.intake import Intake
-from processors import AdvancedAsyncProcessor, ProcessingType, create_processor
+from processors import AdvancedAsyncProcessor
 from tests.daemon.interaction.test_pipeline import Stages, make_pipeline
 
 AUDIO = np.zeros(8_000, dtype=np.float32)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[HistoryStore]:
-    s = await HistoryStore.open(tmp_path / "h.sqlite3")
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-async def processor(store: HistoryStore) -> AsyncIterator[AdvancedAsyncProcessor]:
-    from daemon.history import HistoryWriter
-
-    p = await create_processor(max_workers=4)
-    p.register_processor(ProcessingType.DATABASE_OPERATION, HistoryWriter(store))
-    yield p
-    await p.shutdown(timeout=5)
 
 
 async def _settle(store: HistoryStore, n: int) -> None:

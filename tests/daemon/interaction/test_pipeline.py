@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
-from daemon.history import HistoryStore, HistoryWriter, PipelineHistory
+from daemon.history import HistoryStore, PipelineHistory
 from daemon.interaction.events import EventBus, EventKind, LatencyTracker, PipelineEvent
 from daemon.interaction.graph import ALERTS_TASK_TYPE, SPEECH_TASK_TYPE, PluginStep, StageTimeouts
 from daemon.interaction.pipeline import Pipeline
@@ -23,7 +20,6 @@ from processors import (
     AdvancedAsyncProcessor,
     ProcessingTask,
     ProcessingType,
-    create_processor,
 )
 from processors.stt.errors import UtteranceRejected
 
@@ -72,21 +68,6 @@ class Stages:
     async def alert(self, task: ProcessingTask) -> dict[str, Any]:
         self.seen.append("alert")
         return {"alerts": [{"rule": "emotion:fear", "severity": "warning", "message": "m"}]}
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[HistoryStore]:
-    s = await HistoryStore.open(tmp_path / "h.sqlite3")
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-async def processor(store: HistoryStore) -> AsyncIterator[AdvancedAsyncProcessor]:
-    p = await create_processor(max_workers=4)
-    p.register_processor(ProcessingType.DATABASE_OPERATION, HistoryWriter(store))
-    yield p
-    await p.shutdown(timeout=5)
 
 
 def make_pipeline(

@@ -41,3 +41,12 @@ class Gate:
         self.release.wait(10)
         self.finished.set()
         return "late result"
+
+
+async def echo(task: ProcessingTask) -> dict[str, object]:
+    """Its name and what its dependencies returned."""
+    return {"name": task.payload.get("name"), "deps": dict(task.dependency_results)}
+
+
+async def boom(task: ProcessingTask) -> None:
+    raise RuntimeError("speaker on fire")

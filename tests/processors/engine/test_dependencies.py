@@ -14,22 +14,15 @@ from processors import (
     UnknownDependency,
     create_task,
 )
-
-
-async def _echo(task: ProcessingTask) -> dict[str, object]:
-    return {"name": task.payload.get("name"), "deps": dict(task.dependency_results)}
-
-
-async def _boom(task: ProcessingTask) -> None:
-    raise RuntimeError("microphone on fire")
+from tests.processors.engine import helpers
 
 
 async def test_dependents_start_after_dependencies_and_get_results(
     processor: AdvancedAsyncProcessor,
 ) -> None:
-    processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, _echo)
-    processor.register_processor(ProcessingType.EMOTION_ANALYSIS, _echo)
-    processor.register_processor(ProcessingType.AI_RESPONSE, _echo)
+    processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, helpers.echo)
+    processor.register_processor(ProcessingType.EMOTION_ANALYSIS, helpers.echo)
+    processor.register_processor(ProcessingType.AI_RESPONSE, helpers.echo)
     stt = create_task(ProcessingType.AUDIO_TRANSCRIPTION, {"name": "stt"})
     emo = create_task(ProcessingType.EMOTION_ANALYSIS, {"name": "emo"}, depends_on=[stt.id])
     reply = create_task(ProcessingType.AI_RESPONSE, {"name": "reply"}, depends_on=[stt.id, emo.id])
@@ -44,7 +37,7 @@ async def test_dependents_start_after_dependencies_and_get_results(
 
 
 async def test_dependency_already_completed_at_submit(processor: AdvancedAsyncProcessor) -> None:
-    processor.register_processor("echo", _echo)
+    processor.register_processor("echo", helpers.echo)
     first = create_task("echo", {"name": "first"})
     await processor.wait_for_task(await processor.submit_task(first))
     second = create_task("echo", {}, depends_on=[first.id])
@@ -55,8 +48,8 @@ async def test_dependency_already_completed_at_submit(processor: AdvancedAsyncPr
 async def test_failure_cascades_to_dependents_naming_the_root(
     processor: AdvancedAsyncProcessor,
 ) -> None:
-    processor.register_processor("boom", _boom)
-    processor.register_processor("echo", _echo)
+    processor.register_processor("boom", helpers.boom)
+    processor.register_processor("echo", helpers.echo)
     root = create_task("boom", {})
     child = create_task("echo", {}, depends_on=[root.id])
     grandchild = create_task("echo", {}, depends_on=[child.id])
@@ -68,15 +61,15 @@ async def test_failure_cascades_to_dependents_naming_the_root(
         result = await processor.wait_for_task(task.id)
         assert result.status is TaskStatus.CANCELLED
         assert result.caused_by == root.id
-        assert root.id in (result.error or "") and "microphone on fire" in (result.error or "")
+        assert root.id in (result.error or "") and "speaker on fire" in (result.error or "")
     assert (await processor.wait_for_task(sibling.id)).status is TaskStatus.COMPLETED
 
 
 async def test_submitting_after_dependency_failed_cancels_at_once(
     processor: AdvancedAsyncProcessor,
 ) -> None:
-    processor.register_processor("boom", _boom)
-    processor.register_processor("echo", _echo)
+    processor.register_processor("boom", helpers.boom)
+    processor.register_processor("echo", helpers.echo)
     root = create_task("boom", {})
     await processor.wait_for_task(await processor.submit_task(root))
     late = create_task("echo", {}, depends_on=[root.id])
@@ -130,7 +123,7 @@ async def test_batch_in_any_order_runs_in_dependency_order(
 
 
 async def test_duplicate_id_rejected(processor: AdvancedAsyncProcessor) -> None:
-    processor.register_processor("echo", _echo)
+    processor.register_processor("echo", helpers.echo)
     task = create_task("echo", {})
     await processor.submit_task(task)
     with pytest.raises(InvalidTask, match="already submitted"):
@@ -139,7 +132,7 @@ async def test_duplicate_id_rejected(processor: AdvancedAsyncProcessor) -> None:
 
 async def test_long_chain_cascade_is_iterative(processor: AdvancedAsyncProcessor) -> None:
     """A 5,000-long chain cancelled at its root: no recursion limit, every link named."""
-    processor.register_processor("echo", _echo)
+    processor.register_processor("echo", helpers.echo)
     gate = create_task("never", {})  # no processor for it is needed: it never starts
     processor.set_concurrency_limit("never", 1)
     tasks = [gate]

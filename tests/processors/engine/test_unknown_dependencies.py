@@ -10,24 +10,16 @@ import pytest
 from processors import (
     AdvancedAsyncProcessor,
     DependencyCycle,
-    ProcessingTask,
     TaskStatus,
     create_task,
 )
-
-
-async def _echo(task: ProcessingTask) -> dict[str, object]:
-    return {"name": task.payload.get("name"), "deps": dict(task.dependency_results)}
-
-
-async def _boom(task: ProcessingTask) -> None:
-    raise RuntimeError("speaker on fire")
+from tests.processors.engine import helpers
 
 
 async def test_dependent_submitted_first_waits_for_its_dependency(
     processor: AdvancedAsyncProcessor,
 ) -> None:
-    processor.register_processor("echo", _echo)
+    processor.register_processor("echo", helpers.echo)
     first = create_task("echo", {"name": "first"})
     second = create_task("echo", {"name": "second"}, depends_on=[first.id])
     third = create_task("echo", {"name": "third"}, depends_on=[second.id, first.id])
@@ -48,8 +40,8 @@ async def test_dependent_submitted_first_waits_for_its_dependency(
 async def test_late_dependency_that_fails_cancels_the_waiting_dependents(
     processor: AdvancedAsyncProcessor,
 ) -> None:
-    processor.register_processor("boom", _boom)
-    processor.register_processor("echo", _echo)
+    processor.register_processor("boom", helpers.boom)
+    processor.register_processor("echo", helpers.echo)
     root = create_task("boom", {})
     child = create_task("echo", {}, depends_on=[root.id])
     grandchild = create_task("echo", {}, depends_on=[child.id])
@@ -67,8 +59,8 @@ async def test_late_dependency_cancelled_on_arrival_cascades(
 ) -> None:
     """The awaited task itself depends on one that already failed: it is cancelled as it is
     submitted, and so is what waited for it."""
-    processor.register_processor("boom", _boom)
-    processor.register_processor("echo", _echo)
+    processor.register_processor("boom", helpers.boom)
+    processor.register_processor("echo", helpers.echo)
     failed = create_task("boom", {})
     await processor.wait_for_task(await processor.submit_task(failed))
     middle = create_task("echo", {}, depends_on=[failed.id])
@@ -81,7 +73,7 @@ async def test_late_dependency_cancelled_on_arrival_cascades(
 
 async def test_orphans_are_reported_after_orphan_after_s() -> None:
     proc = AdvancedAsyncProcessor(max_workers=2, queue_size=0, orphan_after_s=0.05)
-    proc.register_processor("echo", _echo)
+    proc.register_processor("echo", helpers.echo)
     await proc.start()
     orphan = create_task("echo", {}, depends_on=["never-submitted", "also-missing"])
     await proc.submit_task(orphan)
@@ -110,7 +102,7 @@ async def test_orphan_list_is_bounded() -> None:
 
 
 async def test_cancel_a_waiting_task(processor: AdvancedAsyncProcessor) -> None:
-    processor.register_processor("echo", _echo)
+    processor.register_processor("echo", helpers.echo)
     waiting = create_task("echo", {}, depends_on=["later"])
     behind = create_task("echo", {}, depends_on=[waiting.id])
     await processor.submit_task(waiting)
@@ -157,7 +149,7 @@ async def test_cycle_through_a_waiting_task_is_rejected(
 async def test_awaited_task_gets_in_even_when_the_queue_is_full() -> None:
     """What waiting tasks wait for must not itself wait for room they hold."""
     proc = AdvancedAsyncProcessor(max_workers=1, queue_size=2)
-    proc.register_processor("echo", _echo)
+    proc.register_processor("echo", helpers.echo)
     first = create_task("echo", {"name": "first"})
     for _ in range(2):
         await proc.submit_task(create_task("echo", {}, depends_on=[first.id]))
@@ -176,7 +168,7 @@ async def test_snapshot_and_restore_keep_a_waiting_task_waiting() -> None:
     await proc.shutdown()
 
     fresh = AdvancedAsyncProcessor(max_workers=1, queue_size=0)
-    fresh.register_processor("echo", _echo)
+    fresh.register_processor("echo", helpers.echo)
     await fresh.start()
     assert await fresh.restore(data) == [waiting.id]
     assert (await fresh.get_performance_metrics())["waiting_for_unknown"] == 1

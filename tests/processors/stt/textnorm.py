@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 
-from processors.stt.wer import edit_distance, normalise_words
+from processors.stt.wer import normalise_words, wer
 
 
 @functools.cache
@@ -29,9 +29,4 @@ def words(text: str) -> list[str]:
 
 def normalised_wer(pairs: Iterable[tuple[str, str]]) -> float:
     """Corpus WER over (reference, hypothesis) pairs after normalising both sides."""
-    edits = total = 0
-    for ref, hyp in pairs:
-        ref_words = words(ref)
-        edits += edit_distance(ref_words, words(hyp))
-        total += len(ref_words)
-    return edits / total if total else 0.0
+    return wer(pairs, words)
