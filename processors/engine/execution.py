@@ -162,7 +162,9 @@ class ExecutionContexts:
             try:
                 self.close(wait)
             finally:
-                loop.call_soon_threadsafe(_set_done, done)
+                # abandoned after ``timeout``, this thread may outlive the event loop
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_set_done, done)
 
         helper = threading.Thread(target=_close, name="teddy-pool-close", daemon=True)
         helper.start()
