@@ -99,6 +99,7 @@ class Stages:
         return state, str(error) if error else None
 
     async def aclose(self) -> None:
+        self.transcriber.close()
         await self.responder.aclose()
 
     def apply_live(self, config: TeddyConfig) -> None:

@@ -159,6 +159,11 @@ class Transcriber:
             return False
         return self.speculation.start(audio, self.language)
 
+    def close(self) -> None:
+        """Stop the speculation thread (idle: it ends at once; a decode under way is dropped)."""
+        if self.speculation is not None:
+            self.speculation.close()
+
     def abandon_speculation(self) -> None:
         """Speech resumed after the pause: whatever was speculated is of no use."""
         if self.speculation is not None:
