@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from daemon.config.sections import HealthConfig
 from daemon.ops.health import HealthRegistry
 from daemon.ops.health_checks import (
     Backlog,
     HistoryWrites,
+    PerformanceSource,
     backlog_check,
     capture_check,
     history_check,
@@ -21,17 +22,21 @@ from daemon.ops.health_checks import (
 )
 from daemon.ops.looplag import LoopLagMonitor
 
+if TYPE_CHECKING:
+    from daemon.hearing.listener import Listener
+    from daemon.interaction.wiring import Stages
+
 
 def register_checks(
     health: HealthRegistry,
     h: HealthConfig,
     *,
-    processor: Any,
+    processor: PerformanceSource,
     looplag: LoopLagMonitor,
     history: HistoryWrites,
     history_path: Path,
-    listener: Any | None = None,
-    stages: Any | None = None,
+    listener: Listener | None = None,
+    stages: Stages | None = None,
     backlog: Backlog | None = None,
 ) -> None:
     health.register(
