@@ -1,4 +1,4 @@
-"""Parent alerts (NOTIFICATION kind=alert): rules → dedup/rate limit → channels → the result.
+"""Parent alerts (task type NOTIFICATION): rules → dedup/rate limit → channels → the result.
 
 The result (``alerts``, ``suppressed``, ``deliveries``) is what the daemon writes to the history,
 so every alert is recorded even when no channel could deliver it. A failing channel never fails

@@ -1,7 +1,7 @@
 """Speech: the bear says the reply, sentence by sentence, while the reply is still streaming.
 
 The :class:`Speaker` is both the response stage's ``SentenceSink`` (``put``/``close`` per
-interaction) and the speech stage (NOTIFICATION kind=speech, via ``__call__``). Per interaction a
+interaction) and the speech step (task type "speech", via ``__call__``). Per interaction a
 producer synthesizes sentences into a one-slot clip queue while a player writes the previous clip
 to the output device, so sentence k+1 is synthesized while sentence k plays. Only one interaction
 holds the speaking turn at a time; ``on_speaking(True/False)`` tells capture to gate its VAD
