@@ -8,6 +8,7 @@ live on SIGHUP.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -22,6 +23,7 @@ EMOTIONS = _EMOTIONS
 Emotion = Literal[
     "joy", "sadness", "fear", "anger", "surprise", "disgust", "trust", "anticipation", "neutral"
 ]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 Score = Annotated[float, Field(gt=0, le=1)]
 
 DEFAULT_SAFETY_CATEGORIES = (
@@ -75,6 +77,15 @@ class AlertsConfig(Section):
     desktop: bool = Field(
         default=True, description="desktop notification when a session D-Bus exists"
     )
+    urls: list[str] = Field(
+        default_factory=list,
+        description="apprise destinations, one URL each (ntfy://, pover://, tgram://, mailto://, "
+        "json://, ...)",
+    )
+    digest_at: OptStr = Field(
+        default=None,
+        description="send one daily summary at this local time, \"HH:MM\" ('' = no digest)",
+    )
     webhook_url: OptStr = Field(default=None, description="POST alerts as JSON here")
     webhook_secret: OptStr = Field(default=None, description="HMAC-SHA256 signing key")
     webhook_secret_file: OptPath = Field(default=None, description="file holding the key")
@@ -93,6 +104,17 @@ class AlertsConfig(Section):
             raise ValueError(f"alerts.webhook_url = {url!r}: must start with http:// or https://")
         if any(not k.strip() for k in self.keywords):
             raise ValueError("alerts.keywords: phrases must not be empty strings")
+        if any("://" not in u for u in self.urls):
+            bad = next(u for u in self.urls if "://" not in u)
+            raise ValueError(
+                f"alerts.urls: {bad!r} is not a URL: write one apprise URL per destination, "
+                "e.g. ntfy://ntfy.sh/my-topic or json://127.0.0.1:8000/hook"
+            )
+        if self.digest_at is not None and not _HHMM.match(self.digest_at):
+            raise ValueError(
+                f'alerts.digest_at = {self.digest_at!r}: write a local time as "HH:MM", '
+                'or "" for no digest'
+            )
         if self.webhook_secret is not None and self.webhook_secret_file is not None:
             raise ValueError("alerts: set webhook_secret or webhook_secret_file, not both")
         return self

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from daemon.config.alerts import AlertsConfig
 from daemon.config.base import Section
+from daemon.config.family import MemoryConfig, ParentalConfig
 from daemon.config.pipeline import PipelineConfig, PluginTarget
 from daemon.config.sections import (
     AudioConfig,
@@ -21,6 +22,7 @@ from daemon.config.sections import (
     SttConfig,
     TtsConfig,
     VadConfig,
+    WyomingConfig,
 )
 
 PluginName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][\w.-]*$")]
@@ -33,6 +35,9 @@ class TeddyConfig(Section):
     vad: VadConfig = Field(default_factory=VadConfig)
     stt: SttConfig = Field(default_factory=SttConfig)
     emotion: EmotionConfig = Field(default_factory=EmotionConfig)
+    parental: ParentalConfig = Field(default_factory=ParentalConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    wyoming: WyomingConfig = Field(default_factory=WyomingConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)

@@ -55,6 +55,11 @@ class AudioConfig(Section):
     playback_block_ms: int = Field(
         default=20, ge=5, le=50, description="playback block; bounds how fast speech can be stopped"
     )
+    barge_in: bool = Field(
+        default=False,
+        description="keep listening while the bear speaks so the child can interrupt it "
+        "(false = half-duplex: the microphone is ignored while the bear speaks)",
+    )
 
 
 class VadConfig(Section):
@@ -97,9 +102,31 @@ def _encoder_window(value: object) -> Literal["auto"] | float:
     raise ValueError('must be "auto" or seconds from 0 to 30 (0 = the full 30 s window)')
 
 
+def check_wyoming_uri(key: str, uri: str | None, *, required: bool) -> None:
+    """tcp://HOST:PORT or unix://PATH, the two transports Wyoming servers listen on."""
+    if uri is None:
+        if required:
+            raise ValueError(
+                f"{key} is not set: backend wyoming needs tcp://HOST:PORT or unix://PATH"
+            )
+        return
+    if uri.startswith("unix://") and len(uri) > len("unix://"):
+        return
+    if uri.startswith("tcp://"):
+        host, _, port = uri[len("tcp://") :].rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return
+    raise ValueError(f"{key} = {uri!r}: write tcp://HOST:PORT or unix://PATH")
+
+
 class SttConfig(Section):
-    backend: Literal["faster-whisper", "openai-whisper"] = Field(
+    backend: Literal["faster-whisper", "openai-whisper", "wyoming"] = Field(
         default="faster-whisper", description="speech-to-text engine"
+    )
+    uri: OptStr = Field(
+        default=None,
+        description="Wyoming speech-to-text server (tcp://HOST:PORT or unix://PATH), "
+        "for backend wyoming",
     )
     model: str = Field(
         default="tiny.en",
@@ -138,6 +165,11 @@ class SttConfig(Section):
         le=1,
         description="hallucination guard: share of the clip the VAD calls speech",
     )
+
+    @model_validator(mode="after")
+    def _wyoming(self) -> SttConfig:
+        check_wyoming_uri("stt.uri", self.uri, required=self.backend == "wyoming")
+        return self
 
 
 class EmotionConfig(Section):
@@ -187,8 +219,13 @@ class LlmConfig(Section):
 
 
 class TtsConfig(Section):
-    backend: Literal["hibari", "piper", "espeak-ng"] = Field(
+    backend: Literal["hibari", "piper", "espeak-ng", "wyoming"] = Field(
         default="hibari", description="voice engine"
+    )
+    uri: OptStr = Field(
+        default=None,
+        description="Wyoming text-to-speech server (tcp://HOST:PORT or unix://PATH), "
+        "for backend wyoming",
     )
     fallback: bool = Field(
         default=True, description="try the other engines if this one cannot load"
@@ -206,6 +243,24 @@ class TtsConfig(Section):
     target_dbfs: float = Field(
         default=-20.0, ge=-60, le=0, description="loudness of spoken replies"
     )
+
+    @model_validator(mode="after")
+    def _wyoming(self) -> TtsConfig:
+        check_wyoming_uri("tts.uri", self.uri, required=self.backend == "wyoming")
+        return self
+
+
+class WyomingConfig(Section):
+    listen: OptStr = Field(
+        default=None,
+        description="serve teddy's conversation pipeline to Home Assistant over Wyoming here "
+        "(tcp://HOST:PORT or unix://PATH; '' = off)",
+    )
+
+    @model_validator(mode="after")
+    def _listen(self) -> WyomingConfig:
+        check_wyoming_uri("wyoming.listen", self.listen, required=False)
+        return self
 
 
 class HistoryConfig(Section):

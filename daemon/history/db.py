@@ -85,6 +85,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE interactions ADD COLUMN speaking_at TEXT;
     """,
+    # v4, the parent's side: alerts are acknowledged from the parent page; an interrupted reply
+    # records how much of it the child heard; the child's profile (what the bear remembers across
+    # days) keeps where each fact came from, so the parent can review and delete it.
+    """
+    ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT;
+    ALTER TABLE interactions ADD COLUMN heard_fraction REAL;
+    CREATE TABLE profile_facts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        value TEXT NOT NULL,
+        source TEXT NOT NULL,
+        interaction_id TEXT REFERENCES interactions (id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (kind, subject, value)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

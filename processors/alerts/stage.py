@@ -47,7 +47,7 @@ _WEBHOOK_KEYS = {
     "webhook_max_attempts": "max_attempts",
     "webhook_backoff_s": "backoff_s",
 }
-_OTHER_KEYS = {"enabled", "desktop", "webhook_secret_file"}
+_OTHER_KEYS = {"enabled", "desktop", "webhook_secret_file", "urls", "digest_at"}
 
 
 class AlertStage:

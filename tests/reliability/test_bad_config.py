@@ -50,8 +50,8 @@ CONFIG_CASES = [
     (
         '[histroy]\npath = ""\n',
         f"invalid config ({F}): unknown key histroy; allowed keys in the top level: child, "
-        "logging, audio, vad, stt, emotion, llm, tts, alerts, history, health, processor, "
-        "plugins, pipeline",
+        "logging, audio, vad, stt, emotion, parental, memory, wyoming, llm, tts, alerts, history, "
+        "health, processor, plugins, pipeline",
     ),
     (
         "[history\n",
@@ -64,8 +64,8 @@ CONFIG_CASES = [
     ),
     (
         '[stt]\nbackend = "whisperx"\n',
-        f"invalid config ({F}): stt.backend = 'whisperx': must be 'faster-whisper' or "
-        "'openai-whisper'",
+        f"invalid config ({F}): stt.backend = 'whisperx': must be 'faster-whisper', "
+        "'openai-whisper' or 'wyoming'",
     ),
     (
         '[llm]\nbase_url = "ftp://example.com"\n',

@@ -171,12 +171,12 @@ def test_paths_expand_the_home_directory(tmp_path: Path) -> None:
             "",
             {"TEDDY_STT__BACKEND": "whisperx"},
             r"stt\.backend = 'whisperx' \(from TEDDY_STT__BACKEND\): "
-            r"must be 'faster-whisper' or 'openai-whisper'",
+            r"must be 'faster-whisper', 'openai-whisper' or 'wyoming'",
         ),
         (
             '[tts]\nbackend = "say"\n',
             {},
-            r"tts\.backend = 'say': must be 'hibari', 'piper' or 'espeak-ng'",
+            r"tts\.backend = 'say': must be 'hibari', 'piper', 'espeak-ng' or 'wyoming'",
         ),
         (
             '[health]\nhost = "0.0.0.0"\n',
