@@ -122,6 +122,20 @@ class AlertStage:
             deliveries=[d.to_dict() for d in deliveries],
         )
 
+    async def send_test(
+        self, message: str = "This is a test alert from your teddy bear."
+    ) -> list[Delivery]:
+        """Send one ``info`` alert through every channel now, past the rules and limits (the
+        parent pressed "send a test alert"); how each channel did."""
+        event = {
+            "id": uuid.uuid4().hex,
+            "type": "teddy.test",
+            "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "interaction_id": None,
+            "alerts": [{"rule": "test", "severity": "info", "message": message}],
+        }
+        return await self._deliver(event)
+
     async def _deliver(self, event: dict[str, Any]) -> list[Delivery]:
         results = await asyncio.gather(
             *(c.send(event) for c in self.channels), return_exceptions=True
