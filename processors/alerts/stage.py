@@ -18,7 +18,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from processors.alerts.channels import AlertChannel, Delivery, DesktopChannel, WebhookChannel
+from processors.alerts.channels import (
+    AlertChannel,
+    Delivery,
+    DesktopChannel,
+    UnusableChannel,
+    WebhookChannel,
+)
 from processors.alerts.limits import AlertLimiter
 from processors.alerts.rules import AlertContext, AlertRules
 from processors.results import AlertsRaised, EmotionReading, RaisedAlert, Reply, Transcription
@@ -72,7 +78,9 @@ class AlertStage:
         ``keywords``, ``include_transcript``; limits: ``dedup_window_s``, ``max_alerts``,
         ``rate_window_s``; channels: ``webhook_url``, ``webhook_secret`` or
         ``webhook_secret_file``, ``webhook_timeout_s``, ``webhook_max_attempts``,
-        ``webhook_backoff_s``, ``desktop`` (bool)."""
+        ``webhook_backoff_s``, ``desktop`` (bool), ``urls`` (apprise URLs, one channel each; a
+        URL apprise rejects is logged once here and its channel fails each send). ``digest_at``
+        is the daemon's (``daemon/history/digest_loop.py``)."""
         known = _RULE_KEYS | _LIMIT_KEYS | set(_WEBHOOK_KEYS) | _OTHER_KEYS
         unknown = sorted(set(config) - known)
         if unknown:
@@ -81,11 +89,12 @@ class AlertStage:
         limiter = AlertLimiter(**{k: v for k, v in config.items() if k in _LIMIT_KEYS})
         channels: list[AlertChannel] = []
         if config.get("webhook_url"):
-            options = {_WEBHOOK_KEYS[k]: v for k, v in config.items() if k in _WEBHOOK_KEYS}
-            secret_file = config.get("webhook_secret_file")
-            if secret_file and not options.get("secret"):
-                options["secret"] = _read_secret(Path(secret_file))
-            channels.append(WebhookChannel(**options))
+            channels.append(_webhook(config))
+        if config.get("urls"):
+            # imported only when used: apprise loads ~180 plugins (a fraction of a second on a Pi)
+            from processors.alerts.channels.apprise import apprise_channels
+
+            channels.extend(apprise_channels(config["urls"]))
         if config.get("desktop", True):
             channels.append(DesktopChannel())
         return cls(rules, limiter, channels, enabled=bool(config.get("enabled", True)))
@@ -127,13 +136,15 @@ class AlertStage:
     ) -> list[Delivery]:
         """Send one ``info`` alert through every channel now, past the rules and limits (the
         parent pressed "send a test alert"); how each channel did."""
-        event = {
-            "id": uuid.uuid4().hex,
-            "type": "teddy.test",
-            "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "interaction_id": None,
-            "alerts": [{"rule": "test", "severity": "info", "message": message}],
-        }
+        return await self._deliver(_event("teddy.test", "test", message))
+
+    async def send_digest(
+        self, title: str, text: str, data: Mapping[str, Any] | None = None
+    ) -> list[Delivery]:
+        """Send the daily digest through every channel (an ``info`` message past the rules and
+        limits); ``data`` is the digest's figures, for webhook receivers."""
+        event = _event("teddy.digest", "digest", text, title=title)
+        event["digest"] = dict(data or {})
         return await self._deliver(event)
 
     async def _deliver(self, event: dict[str, Any]) -> list[Delivery]:
@@ -148,6 +159,19 @@ class AlertStage:
                 log.error("alert channel %s raised: %r", channel.name, result)
                 deliveries.append(Delivery(channel.name, False, error=repr(result)))
         return deliveries
+
+
+def _event(kind: str, rule: str, message: str, title: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "id": uuid.uuid4().hex,
+        "type": kind,
+        "sent_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "interaction_id": None,
+        "alerts": [{"rule": rule, "severity": "info", "message": message}],
+    }
+    if title:
+        event["title"] = title
+    return event
 
 
 def context_of(task: Any) -> AlertContext:
@@ -177,6 +201,20 @@ def context_of(task: Any) -> AlertContext:
         input_safety_hits=[h for h in hits if isinstance(h, Mapping)],
         output_safety_hits=[h for h in reply.safety_hits if isinstance(h, Mapping)],
     )
+
+
+def _webhook(config: Mapping[str, Any]) -> AlertChannel:
+    """The webhook channel; a bad secret or secret file is one error line and a channel that
+    fails each send with the reason (the bear keeps running, the parent page shows why)."""
+    options = {_WEBHOOK_KEYS[k]: v for k, v in config.items() if k in _WEBHOOK_KEYS}
+    try:
+        secret_file = config.get("webhook_secret_file")
+        if secret_file and not options.get("secret"):
+            options["secret"] = _read_secret(Path(secret_file))
+        return WebhookChannel(**options)
+    except ValueError as exc:
+        log.error("%s; webhook alerts are off until this is fixed", exc)
+        return UnusableChannel(WebhookChannel.name, str(exc))
 
 
 def _read_secret(path: Path) -> str:

@@ -22,5 +22,17 @@ class AlertChannel(Protocol):
     name: str
 
     async def send(self, event: dict[str, Any]) -> Delivery:
-        """Deliver ``event`` (``{"id", "sent_at", "interaction_id", "alerts": [...]}``); never
-        raise for delivery problems, report them in the Delivery."""
+        """Deliver ``event`` (``{"id", "type", "sent_at", "interaction_id", "alerts": [...]}``,
+        optionally ``"title"``); never raise for delivery problems, report them in the
+        Delivery."""
+
+
+class UnusableChannel:
+    """A configured channel that cannot work (say a bad secret): every send fails with why."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    async def send(self, event: dict[str, Any]) -> Delivery:
+        return Delivery(self.name, False, attempts=0, error=self.reason)

@@ -57,7 +57,7 @@ class DesktopChannel:
             f"--app-name={self.app_name}",
             f"--urgency={_URGENCY[worst]}",
             "--",
-            "Teddy: a message about your child",
+            str(event.get("title") or "Teddy: a message about your child"),
             body,
         ]
         try:
