@@ -28,6 +28,7 @@ from daemon.history import (
     purge_periodically,
     resolve_history_path,
 )
+from daemon.history.digest_loop import daily_digests
 from daemon.history.guard import HistoryGuard
 from daemon.history.journal import Journal
 from daemon.interaction.events import EventBus, LatencyTracker, PipelineEvent
@@ -195,6 +196,7 @@ class Daemon:
             ),
             "history-purge",
         )
+        self._spawn(daily_digests(self), "digest")
         self.watchdog = Watchdog.from_env(self.notifier, self._alive, self.env)
         if self.watchdog is not None:
             self.watchdog.start()
