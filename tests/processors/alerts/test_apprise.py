@@ -137,3 +137,20 @@ async def test_a_bad_url_channel_fails_each_send_and_the_others_still_deliver() 
 def test_redact_keeps_only_schemes() -> None:
     text = "failed: mailto://me:pw@gmail.com and https://api.telegram.org/bot123:abc/send"
     assert redact(text) == "failed: mailto://… and https://…"
+
+
+async def test_the_daemon_config_builds_the_channels_and_a_reload_applies_new_urls() -> None:
+    from daemon.config import plan_reload, validate_config
+
+    async with webhook_receiver() as rx:
+        old = validate_config({"alerts": {"desktop": False, "digest_at": "19:30"}})
+        new = validate_config(
+            {"alerts": {"desktop": False, "digest_at": "19:30", "urls": [json_url(rx.url)]}}
+        )
+        plan = plan_reload(old, new)
+        assert plan.live == ("alerts.urls",) and plan.restart == ()
+        # what Stages.apply_live does with the reloaded config
+        stage = AlertStage.from_config(plan.config.alerts.model_dump())
+        [delivery] = await stage.send_test()
+    assert delivery.channel == "apprise:json" and delivery.ok
+    assert rx.requests[0].json["type"] == "info"
