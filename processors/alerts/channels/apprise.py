@@ -126,7 +126,7 @@ class AppriseChannel:
         name: str | None = None,
         *,
         position: int = 0,
-        timeout_s: float = 60.0,
+        timeout_s: float = 20.0,  # inside the alerts step's 30 s (pipeline.timeouts.alerts)
         default_retry: int = DEFAULT_RETRY,
     ) -> None:
         self.name = name or f"apprise:{scheme_of(url) or 'invalid'}"
