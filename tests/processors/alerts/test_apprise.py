@@ -4,6 +4,7 @@ loop could never get its answer, so these also show that sending stays off the l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from types import SimpleNamespace
@@ -154,3 +155,29 @@ async def test_the_daemon_config_builds_the_channels_and_a_reload_applies_new_ur
         [delivery] = await stage.send_test()
     assert delivery.channel == "apprise:json" and delivery.ok
     assert rx.requests[0].json["type"] == "info"
+
+
+async def test_a_destination_that_never_answers_times_out_as_a_failed_delivery() -> None:
+    from aiohttp import web
+
+    release = asyncio.Event()
+
+    async def hang(_request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text="too late")
+
+    app = web.Application()
+    app.router.add_post("/hook", hang)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        channel = AppriseChannel(f"json://127.0.0.1:{port}/hook?retry=0", timeout_s=0.5)
+        delivery = await channel.send({"alerts": [{"message": "x"}]})
+    finally:
+        release.set()
+        await runner.cleanup()
+    assert not delivery.ok and delivery.attempts == 1
+    assert delivery.error is not None and "did not finish within" in delivery.error
