@@ -134,7 +134,8 @@ class AppriseChannel:
         self._apprise: apprise.Apprise | None = None
         service, self.problem = instantiate(url)
         if service is None:
-            log.error("alerts.urls[%d] %s: %s", position, redact(url) or "''", self.problem)
+            shown = f"{scheme_of(url)}://…" if scheme_of(url) else "(not a URL)"
+            log.error("alerts.urls[%d] %s: %s", position, shown, self.problem)
             return
         if not _says_retry(url):
             service.retry = default_retry
@@ -155,13 +156,18 @@ class AppriseChannel:
             )
         except Exception as exc:  # apprise reports failures in its result; this is a bug
             return Delivery(self.name, False, error=redact(f"{type(exc).__name__}: {exc}"))
-        services = list(result)
-        if not services:
-            return Delivery(self.name, False, attempts=0, error=f"apprise: {result.status.name}")
-        service = services[0]
-        if service:
-            return Delivery(self.name, True, attempts=max(1, len(service)))
-        return Delivery(self.name, False, attempts=max(1, len(service)), error=_error_of(service))
+        try:
+            services = list(result)
+            if not services:
+                error = f"apprise: {result.status.name}"
+                return Delivery(self.name, False, attempts=0, error=error)
+            service = services[0]
+            attempts = max(1, len(service))
+            if service:
+                return Delivery(self.name, True, attempts=attempts)
+            return Delivery(self.name, False, attempts=attempts, error=_error_of(service))
+        finally:
+            result.close()  # apprise may keep long logs in temporary storage until closed
 
 
 def _says_retry(url: str) -> bool:

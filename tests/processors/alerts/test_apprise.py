@@ -125,10 +125,18 @@ def test_a_known_scheme_with_a_bad_form_says_so(caplog: pytest.LogCaptureFixture
     assert channel.problem is not None
 
 
-async def test_a_bad_url_channel_fails_each_send_and_the_others_still_deliver() -> None:
+async def test_a_bad_url_channel_fails_each_send_and_the_others_still_deliver(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async with webhook_receiver() as rx:
-        stage = AlertStage.from_config({"urls": ["nope", json_url(rx.url)], "desktop": False})
+        with caplog.at_level(logging.WARNING):
+            stage = AlertStage.from_config(
+                {"urls": ["a-pasted-token-x9", json_url(rx.url)], "desktop": False}
+            )
         result = await stage(fear_task())
+    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("processors")]
+    assert line.startswith("alerts.urls[0] (not a URL): not a URL; write scheme://")
+    assert "a-pasted-token-x9" not in caplog.text
     bad, good = result.deliveries
     assert bad["channel"] == "apprise:invalid" and not bad["ok"] and bad["attempts"] == 0
     assert "not a URL" in bad["error"]
