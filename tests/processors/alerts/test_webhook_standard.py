@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from standardwebhooks import Webhook
@@ -114,3 +115,26 @@ async def test_a_bad_whsec_secret_is_one_line_and_a_failing_channel(
     assert "alerts.webhook_secret starts with whsec_" in line and "%%%" not in line
     [delivery] = await stage.send_test()
     assert delivery.channel == "webhook" and not delivery.ok and delivery.attempts == 0
+
+
+async def test_an_unreadable_secret_file_fails_the_webhook_not_the_stage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = {"webhook_url": "http://127.0.0.1:9/hook", "webhook_secret_file": tmp_path / "gone"}
+    with caplog.at_level(logging.WARNING):
+        stage = AlertStage.from_config({**config, "desktop": False})
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith(f"alerts.webhook_secret_file {tmp_path / 'gone'}:")
+    [delivery] = await stage.send_test()
+    assert not delivery.ok and delivery.error and "No such file" in delivery.error
+
+
+async def test_a_secret_file_holding_a_whsec_key_signs_with_it(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text(WHSEC + "\n")
+    async with webhook_receiver() as rx:
+        stage = AlertStage.from_config(
+            {"webhook_url": rx.url, "webhook_secret_file": tmp_path / "key", "desktop": False}
+        )
+        assert [d.ok for d in await stage.send_test()] == [True]
+    [request] = rx.requests
+    assert Webhook(WHSEC).verify(request.body, request.headers)["type"] == "teddy.test"
