@@ -8,8 +8,8 @@ checks the timestamp is within its tolerance (the standardwebhooks libraries: 5 
 remembers ids rejects tampered and replayed requests. The key is a ``whsec_<base64>`` secret as
 the standard expects, or any other string, used as its UTF-8 bytes (earlier teddy secrets keep
 working; such a receiver passes the key as bytes). The older ``X-Teddy-Signature: sha256=<hex>``
-(HMAC of the body alone with the same key, no timestamp) is still sent for receivers written against it, and
-``X-Teddy-Delivery`` is the event id.
+(HMAC of the body alone with the same key, no timestamp) is still sent for receivers written
+against it, and ``X-Teddy-Delivery`` is the event id.
 
 Retried: connection errors, timeouts, 408, 429 and 5xx (``Retry-After`` is honoured up to
 ``max_backoff_s``); other 4xx fail at once because sending the same request again cannot succeed.
