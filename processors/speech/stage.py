@@ -70,7 +70,8 @@ class Speaker:
         on_speaking: Callable[[bool], None] | None = None,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
-        return cls(**tts, output_device=output_device, on_speaking=on_speaking)
+        local = {k: v for k, v in tts.items() if k != "uri"}  # uri: a Wyoming server's address
+        return cls(**local, output_device=output_device, on_speaking=on_speaking)
 
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:

@@ -133,6 +133,7 @@ class Transcriber:
         ``encoder_window_s = "auto"`` meaning the per-model default); ``overrides`` win (the
         daemon's ``max_duration_s``, ``teddy transcribe``'s flags)."""
         kwargs = {**stt, **overrides}
+        kwargs.pop("uri", None)  # the Wyoming server's address; no local engine takes it
         if kwargs.get("encoder_window_s") == "auto":
             kwargs["encoder_window_s"] = None
         return cls(**kwargs)
