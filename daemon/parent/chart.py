@@ -25,11 +25,11 @@ COLORS: Mapping[str, str] = {
     "anger": "#d13b3b",
     "disgust": "#6b8e23",
 }
-WIDTH, TOP, LEFT, RIGHT = 720, 16, 40, 16
-PLOT_H = 200
+WIDTH, TOP, LEFT, RIGHT = 480, 16, 30, 18
+PLOT_H = 180
 AXIS_H = 28
-MOMENT_R = 6
-MOMENT_ROW = 16
+MOMENT_R = 8
+MOMENT_ROW = 20
 
 
 def _x(index: int, count: int) -> float:

@@ -90,13 +90,18 @@ def view(ctx: ParentContext) -> dict[str, Any]:
     pins = pinned_keys(ctx.env)
     fields = []
     for f in FIELDS:
+        running = _get(config, f.key)
+        wanted = overlay[f.key] if f.key in overlay and f.key not in pins else running
         fields.append(
             {
                 "key": f.key,
                 "label": f.label,
                 "kind": f.kind,
                 "help": f.help,
-                "value": _get(config, f.key),
+                "value": wanted,
+                "running": running,
+                # a key the daemon reads only at start (reload says "need a restart")
+                "after_restart": wanted != running,
                 "from_overlay": f.key in overlay,
                 "pinned_by": pins.get(f.key),
             }

@@ -134,15 +134,15 @@ class Pages:
             if wait > 0:
                 response.headers["Retry-After"] = str(int(wait + 0.999))
             return response
-        response = web.HTTPSeeOther("/")
-        set_session_cookie(response, request, sid)
-        return response
+        redirect = web.HTTPSeeOther("/")
+        set_session_cookie(redirect, request, sid)
+        raise redirect
 
     async def logout(self, request: web.Request, access: Access) -> web.StreamResponse:
         self.gate.sessions.drop(access.sid)
-        response = web.HTTPSeeOther("/login")
-        clear_session_cookie(response)
-        return response
+        redirect = web.HTTPSeeOther("/login")
+        clear_session_cookie(redirect)
+        raise redirect
 
     # -- pages ---------------------------------------------------------------------------------
 

@@ -58,7 +58,10 @@ async def seed(store: HistoryStore, now: dt.datetime | None = None) -> list[str]
         await store.finish(iid, "done", ended_at=started + dt.timedelta(seconds=12))
         if severity:
             await store.record_alert(
-                iid, rule=f"emotion:{emotion}", severity=severity, message=f"child sounded {emotion}"
+                iid,
+                rule=f"emotion:{emotion}",
+                severity=severity,
+                message=f"child sounded {emotion}",
             )
         ids.append(iid)
     return ids
@@ -83,6 +86,7 @@ class Parts:
 
 
 def write_config(folder: Path, extra: str = "", store_audio: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "teddy.toml"
     path.write_text(
         f'[history]\npath = "{folder / "history.sqlite3"}"\n'
