@@ -17,6 +17,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from daemon.config.reload import is_live
 from tests.daemon.parent.harness import PASSWORD, ServedInThread
@@ -60,6 +63,13 @@ def page(tmp_path: Path) -> Iterator[tuple[webdriver.Chrome, ServedInThread, Pat
         served.close()
 
 
+def click_and_load(browser: webdriver.Chrome, element: WebElement) -> None:
+    """Click (a submit button or a link) and wait for the next page to replace this one."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+
+
 def shot(browser: webdriver.Chrome, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -74,7 +84,7 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     assert browser.current_url.endswith("/login")
     shot(browser, "0-login")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#login button"))
     assert browser.find_element(By.ID, "now").is_displayed()
     assert "Listening" in browser.find_element(By.ID, "now").text
     shot(browser, "1-now")
@@ -95,21 +105,19 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     shot(browser, "3-feelings-laptop")
     browser.set_window_size(*PHONE)
     fear = next(m for m in moments if m.get_attribute("data-emotion") == "fear")
+    old = browser.find_element(By.TAG_NAME, "html")
+    # an SVG circle inside a link: dispatch the click the way a tap would
     browser.execute_script(
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", fear
     )
-    time.sleep(0.2)
-    for _ in range(50):
-        if "/conversations" in browser.current_url:
-            break
-        time.sleep(0.1)
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
     assert f"id={served.ids[1]}" in browser.current_url
     (only,) = browser.find_elements(By.CSS_SELECTOR, "article.convo")
     assert "scared of the dark" in only.text
 
     browser.get(url + "/alerts")
     shot(browser, "4-alerts")
-    browser.find_element(By.CSS_SELECTOR, ".ack-button").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, ".ack-button"))
     assert "Seen" in browser.find_element(By.CSS_SELECTOR, "article.alert").text
     rows = thread.call(served.parts.store.fetch("SELECT acknowledged_at FROM alerts"))  # type: ignore[union-attr]
     assert rows[0]["acknowledged_at"] is not None
@@ -119,7 +127,7 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     field = browser.find_element(By.ID, "f-parental.quiet_hours")
     field.clear()
     field.send_keys("19:30-07:00")
-    browser.find_element(By.CSS_SELECTOR, "#settings button[type=submit]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#settings button[type=submit]"))
     saved = browser.find_element(By.CSS_SELECTOR, ".message").text
     assert "Saved" in saved and "parental.quiet_hours" in saved  # the reload's own summary
     assert "19:30-07:00" in browser.find_element(By.ID, "overlay").text
