@@ -68,7 +68,7 @@ class Api:
         for method, path, handler in routes:
             app.router.add_route(method, path, guarded(self.gate, _bad_params(handler), page=False))
 
-    def _store(self) -> HistoryStore:
+    def store(self) -> HistoryStore:
         store = self.ctx.store()
         if store is None:
             raise web.HTTPServiceUnavailable(
@@ -83,7 +83,7 @@ class Api:
         tz = self.ctx.local_tz()
         q = request.query
         rows = await queries.search_interactions(
-            self._store(),
+            self.store(),
             since=optional_when(q, "since", tz),
             until=optional_when(q, "until", tz),
             q=q.get("q", ""),
@@ -97,13 +97,13 @@ class Api:
         before = optional_when(request.query, "before", self.ctx.local_tz())
         if before is None:
             raise BadParam("before= is required (an ISO date or datetime): what to delete")
-        deleted = await export.delete_older(self.ctx, self._store(), before)
+        deleted = await export.delete_older(self.ctx, self.store(), before)
         return _json({"deleted": deleted, "before": before.isoformat()})
 
     async def audio(self, request: web.Request, access: Access) -> web.StreamResponse:
         if not self.ctx.config().history.store_audio:
             return _error("audio is not kept: history.store_audio is off", 404)
-        found = await queries.audio_of(self._store(), request.match_info["id"])
+        found = await queries.audio_of(self.store(), request.match_info["id"])
         if found is None:
             return _error("no such interaction", 404)
         if found.get("audio_path"):
@@ -125,19 +125,19 @@ class Api:
         tz = self.ctx.local_tz()
         today = dt.datetime.now(tz).date()
         since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tzinfo=tz)
-        data = await queries.feelings(self._store(), since=since, bucket=bucket, tz=tz)
+        data = await queries.feelings(self.store(), since=since, bucket=bucket, tz=tz)
         data["days"] = days
         return data
 
     async def alerts(self, request: web.Request, access: Access) -> web.StreamResponse:
         limit = bounded_int(request.query, "limit", 100, 1, queries.MAX_LIMIT)
-        return _json({"alerts": await queries.list_alerts(self._store(), limit=limit)})
+        return _json({"alerts": await queries.list_alerts(self.store(), limit=limit)})
 
     async def ack(self, request: web.Request, access: Access) -> web.StreamResponse:
         text = request.match_info["id"]
         if not text.isdigit():
             raise BadParam(f"alert id {text!r} is not a number")
-        when = await queries.acknowledge_alert(self._store(), int(text))
+        when = await queries.acknowledge_alert(self.store(), int(text))
         if when is None:
             return _error(f"no alert {text}", 404)
         return _json({"id": int(text), "acknowledged_at": when})
@@ -166,7 +166,7 @@ class Api:
         return _json({"applied": summary, **settings.view(self.ctx)})
 
     async def export(self, request: web.Request, access: Access) -> web.StreamResponse:
-        document, audio = await export.gather(self.ctx, self._store())
+        document, audio = await export.gather(self.ctx, self.store())
         target = export.temp_zip()
         try:
             await asyncio.to_thread(export.write_zip, target, document, audio, self.ctx.audio_dir)

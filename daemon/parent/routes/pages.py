@@ -169,7 +169,7 @@ class Pages:
         try:
             day = optional_when(q, "date", tz)
             rows = await queries.search_interactions(
-                self.api._store(),
+                self.api.store(),
                 since=day,
                 until=day + dt.timedelta(days=1) if day else None,
                 q=q.get("q", ""),
@@ -206,13 +206,13 @@ class Pages:
         )
 
     async def alerts(self, request: web.Request, access: Access) -> web.StreamResponse:
-        rows = await queries.list_alerts(self.api._store(), limit=200)
+        rows = await queries.list_alerts(self.api.store(), limit=200)
         return self.render(request, "alerts.html", access, alerts=rows)
 
     async def ack(self, request: web.Request, access: Access) -> web.StreamResponse:
         text = request.match_info["id"]
         if text.isdigit():
-            await queries.acknowledge_alert(self.api._store(), int(text))
+            await queries.acknowledge_alert(self.api.store(), int(text))
         raise _back("/alerts", "Alert marked as seen.")
 
     async def settings_page(
@@ -250,5 +250,5 @@ class Pages:
             raise _back("/privacy", str(exc)) from None
         if str(form.get("confirm", "")) != "yes":
             raise _back("/privacy", "Tick the box to confirm the deletion.")
-        deleted = await export.delete_older(self.ctx, self.api._store(), before)
+        deleted = await export.delete_older(self.ctx, self.api.store(), before)
         raise _back("/privacy", f"Deleted {deleted} conversations before {before.date()}.")
