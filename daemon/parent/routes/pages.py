@@ -149,7 +149,10 @@ class Pages:
     async def now(self, request: web.Request, access: Access) -> web.StreamResponse:
         status = dict(await self.ctx.status())
         can_extend = self.ctx.extend_today is not None and bool(status.get("limit_min"))
-        return self.render(request, "now.html", access, status=status, can_extend=can_extend)
+        unseen = await queries.list_alerts(self.api.store(), unacked_only=True)
+        return self.render(
+            request, "now.html", access, status=status, can_extend=can_extend, unseen=len(unseen)
+        )
 
     async def extend(self, request: web.Request, access: Access) -> web.StreamResponse:
         if self.ctx.extend_today is None:

@@ -87,6 +87,7 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "#login button"))
     assert browser.find_element(By.ID, "now").is_displayed()
     assert "Listening" in browser.find_element(By.ID, "now").text
+    assert "1 alert not seen yet" in browser.find_element(By.ID, "unseen").text
     shot(browser, "1-now")
 
     browser.get(url + "/conversations")
