@@ -37,6 +37,7 @@ class Gate:
         self.sessions = Sessions()
         self.limiter = LoginLimiter()
         self._token = token
+        self._one_at_a_time = asyncio.Lock()
 
     def who(self, request: web.Request) -> Access | None:
         """The caller's access, or None (not logged in, no valid token)."""
@@ -67,12 +68,14 @@ class Gate:
     async def login(self, request: web.Request, password: str) -> tuple[str | None, float]:
         """(session id, 0) on success; (None, seconds to wait) otherwise."""
         addr = client_address(request)
-        wait = self.limiter.wait_s(addr)
-        if wait > 0:
-            return None, wait
-        ok = await asyncio.to_thread(self.passwords.verify, password)
-        if not ok:
-            return None, self.limiter.failed(addr)
+        # one check at a time: parallel guesses would all pass the backoff before any failed
+        async with self._one_at_a_time:
+            wait = self.limiter.wait_s(addr)
+            if wait > 0:
+                return None, wait
+            ok = await asyncio.to_thread(self.passwords.verify, password)
+            if not ok:
+                return None, self.limiter.failed(addr)
         self.limiter.succeeded(addr)
         sid, _ = self.sessions.create()
         return sid, 0.0

@@ -76,6 +76,11 @@ class PasswordFile:
             fh.write(digest + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        if os.geteuid() == 0:
+            # root setting it for the service (systemd DynamicUser): the file belongs to whoever
+            # owns the state directory, or the daemon could not read it
+            folder = self.path.parent.stat()
+            os.chown(tmp, folder.st_uid, folder.st_gid)
         os.replace(tmp, self.path)
 
     def verify(self, password: str) -> bool:

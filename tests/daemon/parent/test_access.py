@@ -3,6 +3,7 @@ backoff, cookie flags, the bind rule, and the health paths unchanged (real serve
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -202,3 +203,25 @@ async def test_pages_send_security_headers(served: Served) -> None:
             assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
             assert resp.headers["Cache-Control"] == "no-store"
             assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_parallel_guesses_still_meet_the_backoff(served: Served) -> None:
+    passwords = served.site.gate.passwords
+    real_verify = passwords.verify
+    checked: list[str] = []
+
+    def counting_verify(password: str) -> bool:
+        checked.append(password)
+        return real_verify(password)
+
+    passwords.verify = counting_verify  # type: ignore[method-assign]
+
+    async def guess(s: aiohttp.ClientSession) -> int:
+        async with s.post(served.url + "/login", data={"password": "wrong guess"}) as resp:
+            return resp.status
+
+    async with client() as s:
+        statuses = await asyncio.gather(*(guess(s) for _ in range(8)))
+    # 3 free tries, the 4th starts a 1 s wait: the other guesses are turned away unchecked
+    assert statuses.count(401) == 3 and statuses.count(429) == 5
+    assert len(checked) == 4
