@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from aiohttp import web
@@ -26,6 +26,7 @@ from daemon.parent.access import (
 from daemon.parent.params import BadParam, bounded_int, optional_when, parse_when
 from daemon.parent.routes.api import Api
 
+PAGE_SIZE = 50
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 Page = Callable[[web.Request, Access], Awaitable[web.StreamResponse]]
 NAV = (
@@ -168,19 +169,27 @@ class Pages:
     async def conversations(self, request: web.Request, access: Access) -> web.StreamResponse:
         q = request.query
         tz = self.ctx.local_tz()
-        error, rows = "", []
+        error, rows, offset = "", [], 0
         try:
             day = optional_when(q, "date", tz)
+            offset = bounded_int(q, "offset", 0, 0, 10**9)
             rows = await queries.search_interactions(
                 self.api.store(),
                 since=day,
                 until=day + dt.timedelta(days=1) if day else None,
                 q=q.get("q", ""),
-                limit=100,
+                limit=PAGE_SIZE + 1,  # one more: is there an older page?
+                offset=offset,
                 interaction_id=q.get("id") or None,
             )
         except BadParam as exc:
             error = str(exc)
+        older = None
+        if len(rows) > PAGE_SIZE:
+            rows = rows[:PAGE_SIZE]
+            older = "/conversations?" + urlencode(
+                {"q": q.get("q", ""), "date": q.get("date", ""), "offset": offset + PAGE_SIZE}
+            )
         return self.render(
             request,
             "conversations.html",
@@ -189,6 +198,7 @@ class Pages:
             q=q.get("q", ""),
             date=q.get("date", ""),
             error=error,
+            older=older,
             store_audio=self.ctx.config().history.store_audio,
         )
 

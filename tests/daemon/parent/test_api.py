@@ -223,4 +223,7 @@ async def test_now_reports_state_minutes_and_last(served: Served) -> None:
     assert status == 200
     assert body["state"] == "listening"
     assert body["last"]["transcript"] == "my fish died today"
-    assert body["minutes_today"] in (0.2, 0.4)  # 12 s, or 24 s just after midnight
+    rows = await served.parts.store.fetch("SELECT started_at FROM interactions")  # type: ignore[union-attr]
+    today = dt.datetime.now().astimezone().date()
+    local_days = [dt.datetime.fromisoformat(r["started_at"]).astimezone().date() for r in rows]
+    assert body["minutes_today"] == round(12 * local_days.count(today) / 60, 1)  # 12 s each

@@ -1,6 +1,7 @@
 """End to end: a real ``teddy run`` subprocess hears three recorded utterances (``--input
 replay:``), answers them offline, and the parent page it serves shows them: a password set with
-``teddy parent set-password --config``, the API read with the health token, and a real Chromium
+``teddy parent set-password --config``, the API read with the health token (recordings kept:
+the journal's FLAC files), and a real Chromium
 logged in on a phone-sized window seeing the three replayed conversations (screenshot
 ``tests/output/parent/7-replayed.png``)."""
 
@@ -43,7 +44,7 @@ def test_replayed_conversations_on_the_parent_page(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "teddy.toml"
     config.write_text(
-        f'[history]\npath = "{tmp_path / "state" / "history.sqlite3"}"\n'
+        f'[history]\npath = "{tmp_path / "state" / "history.sqlite3"}"\nstore_audio = true\n'
         f'[health]\nport = {port}\ntoken = "{TOKEN}"\n'
         "[alerts]\ndesktop = false\n[pipeline]\nspeak = false\n",
         encoding="utf-8",
@@ -72,6 +73,13 @@ def test_replayed_conversations_on_the_parent_page(tmp_path: Path) -> None:
         wait_until(answered, 180, "three answered utterances", daemon)
         rows = api(port, "/api/interactions")["interactions"]
         assert all(r["offline"] and r["transcript"] and r["reply"] for r in rows)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/interactions/{rows[0]['id']}/audio",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            assert resp.headers["Content-Type"] == "audio/flac"
+            assert resp.read(4) == b"fLaC"  # the journal's own recording
         browser = chromium(tmp_path)
         try:
             browser.get(f"http://127.0.0.1:{port}/")
@@ -81,6 +89,7 @@ def test_replayed_conversations_on_the_parent_page(tmp_path: Path) -> None:
             convos = browser.find_elements(By.CSS_SELECTOR, "article.convo")
             assert len(convos) == 3
             assert len(browser.find_elements(By.CSS_SELECTOR, ".tag.offline")) == 3
+            assert len(browser.find_elements(By.CSS_SELECTOR, "article.convo audio")) == 3
             said = [r["transcript"] for r in rows]
             assert [
                 c.find_element(By.CSS_SELECTOR, ".child").text.strip("“”") for c in convos
