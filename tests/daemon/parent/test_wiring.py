@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -78,3 +81,24 @@ async def test_page_served_by_the_daemon_reloads_like_sighup(tmp_path: Path) -> 
     assert len(received) == 1  # sent by the daemon's own alert stage
     # the next start reads the overlay too (teddy run)
     assert load_config(path, env).child.name == "Mia"
+
+
+def test_teddy_run_refuses_a_lan_bind_without_a_parent_password(tmp_path: Path) -> None:
+    config = tmp_path / "teddy.toml"
+    config.write_text(
+        f'[history]\npath = "{tmp_path / "history.sqlite3"}"\n'
+        f'[health]\nhost = "0.0.0.0"\nport = 0\ntoken = "{TOKEN}"\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    done = subprocess.run(
+        [sys.executable, "-m", "daemon", "run", "--config", str(config), "--input", "replay:/x"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, "TEDDY_CONFIG": ""},
+        timeout=120,
+    )
+    assert done.returncode != 0
+    refusal = [line for line in done.stderr.splitlines() if "refusing" in line]
+    assert len(refusal) == 1 and "teddy parent set-password" in refusal[0]
