@@ -137,9 +137,11 @@ async def update(ctx: ParentContext, values: Mapping[str, Any]) -> str:
     """Validate every value (all or nothing), merge them into the overlay, reload; the reload's
     summary. Raises OverlayError naming the first bad key."""
     config = ctx.config()
-    running = _get_all(config)
+    overlay = read_overlay(ctx.overlay_path)
+    # what the page shows: a value waiting for a restart counts, not the running one
+    shown = {**_get_all(config), **overlay}
     pins = pinned_keys(ctx.env)
-    changed = {k: v for k, v in values.items() if running.get(k) != v or k not in running}
+    changed = {k: v for k, v in values.items() if k not in shown or shown[k] != v}
     base = config.model_dump()
     for key, value in changed.items():
         if key in pins:
@@ -148,7 +150,6 @@ async def update(ctx: ParentContext, values: Mapping[str, Any]) -> str:
         base = merge(base, nest({key: value}))
     if not changed:
         return "nothing changed"
-    overlay = read_overlay(ctx.overlay_path)
     overlay.update(changed)
     write_overlay(ctx.overlay_path, overlay)
     return await ctx.apply_settings()

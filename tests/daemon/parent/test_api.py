@@ -227,3 +227,16 @@ async def test_now_reports_state_minutes_and_last(served: Served) -> None:
     today = dt.datetime.now().astimezone().date()
     local_days = [dt.datetime.fromisoformat(r["started_at"]).astimezone().date() for r in rows]
     assert body["minutes_today"] == round(12 * local_days.count(today) / 60, 1)  # 12 s each
+
+
+async def test_a_restart_key_can_be_set_back(served: Served, tmp_path: Path) -> None:
+    """parental.* waits for a restart today: setting it back must still reach the overlay."""
+    overlay = tmp_path / "parent-settings.json"
+    status, _ = await call(served, "PUT", "/api/settings", {"parental.daily_limit_min": 45})
+    assert status == 200
+    assert json.loads(overlay.read_text()) == {"parental.daily_limit_min": 45}
+    status, body = await call(served, "PUT", "/api/settings", {"parental.daily_limit_min": 0})
+    assert status == 200
+    assert json.loads(overlay.read_text()) == {"parental.daily_limit_min": 0}
+    fields = {f["key"]: f for f in body["fields"]}
+    assert fields["parental.daily_limit_min"]["value"] == 0
