@@ -43,6 +43,7 @@ from daemon.ops.metrics import TeddyMetrics
 from daemon.ops.model_hashes import verify_bundled
 from daemon.ops.sdnotify import Notifier, Watchdog
 from daemon.ops.shutdown import StopSignals
+from daemon.parent.wiring import parent_site
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
@@ -289,6 +290,7 @@ class Daemon:
             processor_metrics=processor.get_performance_metrics,
             latencies=self.latency.summary,
             extra_status=status_extra,
+            site=parent_site(self),
         )
         await self.http.start()
 
@@ -351,13 +353,16 @@ class Daemon:
         log.info("%s: shutting down (again to exit at once)", sig.name)
         self._stop.set()
 
-    async def reload(self) -> None:
-        """SIGHUP: apply what may change live, log what needs a restart; a bad file is refused."""
+    async def reload(self) -> str:
+        """SIGHUP (and the parent page's settings): apply what may change live, log what needs a
+        restart; a bad file is refused. Returns the one-line outcome."""
         self.notifier.reloading()
+        outcome = "reload refused"
         try:
             plan = reload_config(self.config, self.config_path, self.env)
         except Exception as exc:
             log.error("reload refused, keeping the running config: %s", exc)
+            outcome = f"reload refused, keeping the running config: {exc}"
         else:
             self.config = plan.config
             set_level(self.config.logging.level)
@@ -366,7 +371,9 @@ class Daemon:
             except Exception:
                 log.exception("reload: applying the new settings failed")
             log.info("reload: %s", plan.summary())
+            outcome = plan.summary()
         self.notifier.ready("reloaded")
+        return outcome
 
 
 async def _quietly(coro: Any, what: str) -> None:

@@ -1,7 +1,9 @@
 """Where the config comes from and how bad input is reported.
 
 Resolution (DESIGN.md): ``--config PATH``, else ``$TEDDY_CONFIG``, else ``/etc/teddy/teddy.toml``,
-else ``~/.config/teddy/teddy.toml``, else built-in defaults. Then ``TEDDY_<SECTION>__<KEY>``
+else ``~/.config/teddy/teddy.toml``, else built-in defaults. The parent page's settings overlay
+(``daemon/config/overlay.py``, next to the history database) goes on top of the file; then
+``TEDDY_<SECTION>__<KEY>``
 environment variables override single keys (deeper keys: more ``__``), their values read as TOML
 (``9000``, ``true``, ``["fear"]``) and otherwise as plain strings. Every problem is reported in one
 :class:`ConfigError` naming the key, the value, where it came from and what is allowed.
@@ -19,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from daemon.config.model import TeddyConfig
+from daemon.config.overlay import apply_overlay, overlay_path_for, read_overlay
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +156,27 @@ def load_config_with_source(
     if origins:
         source += " + " + ", ".join(sorted(origins.values()))
     data = _seed_tables(data, origins)
+    overlay_file = overlay_path(merge(data, overrides), env)
+    overlay = read_overlay(overlay_file)
+    if overlay:
+        data = apply_overlay(data, overlay, TeddyConfig.model_validate, merge, str(overlay_file))
+        source += f" + {overlay_file}"
     config = validate_config(merge(data, overrides), source, origins)
     if file is not None:
         _warn_if_secrets_readable(file, config)
     _warn_if_key_file_readable(config)
     return config, source
+
+
+def overlay_path(data: Mapping[str, Any], env: Mapping[str, str]) -> Path:
+    """The parent page's overlay file: next to the history database the config points at."""
+    history = data.get("history")
+    configured = history.get("path") if isinstance(history, dict) else None
+    if configured:
+        return overlay_path_for(Path(str(configured)).expanduser())
+    state = env.get("STATE_DIRECTORY", "")
+    folder = Path(state.split(":")[0]) if state else Path.home() / ".local" / "state" / "teddy"
+    return overlay_path_for(folder / "history.sqlite3")
 
 
 def _warn_if_key_file_readable(config: TeddyConfig) -> None:

@@ -1,9 +1,11 @@
-"""The daemon's HTTP endpoint: /healthz, /readyz, /status, /metrics (aiohttp).
+"""The daemon's HTTP endpoint: /healthz, /readyz, /status, /metrics (aiohttp), and the routes of
+a mounted :class:`Site` (the parent page).
 
 Runs inside the daemon's event loop (AppRunner + TCPSite): ``await server.start()`` /
 ``await server.stop()``. It binds 127.0.0.1:8765 by default and refuses to start on any other
-address unless a token is configured; with a token every path requires
-``Authorization: Bearer <token>``.
+address unless a token is configured (and the site, if any, agrees: the parent page wants a
+password); with a token every health path requires ``Authorization: Bearer <token>``. A site's
+own paths are guarded by the site (session or the same bearer token).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -28,6 +30,18 @@ DEFAULT_PORT = 8765
 
 StatusProvider = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 LatencyProvider = Callable[[], Mapping[str, Any]]
+
+
+class Site(Protocol):
+    """More routes on the same server, with their own access checks."""
+
+    def install(self, app: web.Application) -> None: ...
+
+    def owns(self, path: str) -> bool: ...
+
+    def refuse_bind(self, host: str) -> str | None:
+        """Why serving on ``host`` would be unsafe for this site, or None."""
+        ...
 
 
 class HealthServerError(RuntimeError):
@@ -76,6 +90,7 @@ class HealthServer:
         processor_metrics: StatusProvider | None = None,
         latencies: LatencyProvider | None = None,
         extra_status: StatusProvider | None = None,
+        site: Site | None = None,
     ) -> None:
         """``processor_metrics`` returns the processor's ``get_performance_metrics()`` (sync or
         async), ``latencies`` the per-stage p50/p95 (``LatencyTracker.summary``), ``extra_status``
@@ -90,6 +105,7 @@ class HealthServer:
         self._processor_metrics = processor_metrics
         self._latencies = latencies
         self._extra_status = extra_status
+        self._site = site
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -103,6 +119,9 @@ class HealthServer:
                 "set health.token (clients then send 'Authorization: Bearer <token>') "
                 f"or bind health.host = {DEFAULT_HOST!r}"
             )
+        why = self._site.refuse_bind(self.host) if self._site is not None else None
+        if why is not None:
+            raise HealthServerError(why)
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._auth_middleware])
@@ -110,6 +129,8 @@ class HealthServer:
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/status", self._status)
         app.router.add_get("/metrics", self._metrics)
+        if self._site is not None:
+            self._site.install(app)
         return app
 
     async def start(self) -> None:
@@ -151,7 +172,9 @@ class HealthServer:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        if self._token is not None:
+        if self._token is not None and not (
+            self._site is not None and self._site.owns(request.path)
+        ):
             given = request.headers.get("Authorization", "").encode()
             wanted = f"Bearer {self._token}".encode()
             if not hmac.compare_digest(given, wanted):

@@ -1,0 +1,1 @@
+"""The parent page's routes: the JSON API (``api.py``) and the HTML pages (``pages.py``)."""
