@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "history",
     "health",
     "models",
+    "profile",
 )
 
 
