@@ -15,6 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,12 +91,26 @@ def _topic(fact: Mapping[str, Any]) -> str:
     return f"{fact.get('kind', '')} {fact.get('subject', '')} {fact.get('value', '')}".strip()
 
 
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """What scoring needs of one fact, computed once per fact text and time."""
+
+    topic: str
+    words: frozenset[str]
+    weight: float
+    stamp: float  # POSIX seconds of its last mention (NaN: unknown)
+    usable: bool
+
+
 class FactIndex:
-    """Scores facts against an utterance; keeps each fact text's embedding once computed."""
+    """Scores facts against an utterance; keeps each fact's features and embedding once
+    computed, so a reply pays for the utterance's embedding and a few array operations."""
 
     def __init__(self, embedder: Any | None = None) -> None:
         self._embedder = embedder
         self._vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._features: dict[tuple[Any, ...], _Features] = {}
+        self._matrix: tuple[tuple[str, ...], npt.NDArray[np.float32]] | None = None
         self._tried = embedder is not None
 
     def _model(self) -> Any | None:
@@ -109,20 +124,40 @@ class FactIndex:
                 log.warning("profile: embedding unavailable (%s); ranking by words", exc)
         return self._embedder
 
+    def _feature(self, fact: Mapping[str, Any]) -> _Features:
+        when = fact.get("updated_at") or fact.get("created_at")
+        key = (fact.get("kind"), fact.get("subject"), fact.get("value"), when)
+        found = self._features.get(key)
+        if found is None:
+            if len(self._features) >= _CACHE_LIMIT:
+                self._features.clear()
+            words = _WORD.findall(f"{fact.get('subject')} {fact.get('value')}".lower())
+            found = _Features(
+                topic=_topic(fact),
+                words=frozenset(words),
+                weight=KIND_WEIGHT.get(str(fact.get("kind")), 0.0),
+                stamp=_stamp(when),
+                usable=bool(_clean(fact.get("value"))),
+            )
+            self._features[key] = found
+        return found
+
     def similarities(self, text: str, topics: Sequence[str]) -> npt.NDArray[np.float32]:
         model = self._model()
         if model is None or not topics:
             return np.zeros(len(topics), dtype=np.float32)
-        missing = [t for t in dict.fromkeys(topics) if t not in self._vectors]
-        if len(self._vectors) + len(missing) > _CACHE_LIMIT:
-            self._vectors.clear()
-            missing = list(dict.fromkeys(topics))
-        if missing:
-            for topic, vector in zip(missing, model.embed(missing, norm=True), strict=True):
-                self._vectors[topic] = vector
+        key = tuple(topics)
+        if self._matrix is None or self._matrix[0] != key:
+            missing = [t for t in dict.fromkeys(topics) if t not in self._vectors]
+            if len(self._vectors) + len(missing) > _CACHE_LIMIT:
+                self._vectors.clear()
+                missing = list(dict.fromkeys(topics))
+            if missing:
+                for topic, vector in zip(missing, model.embed(missing, norm=True), strict=True):
+                    self._vectors[topic] = vector
+            self._matrix = (key, np.stack([self._vectors[t] for t in topics]))
         query = model.embed([text], norm=True)[0]
-        matrix = np.stack([self._vectors[t] for t in topics])
-        scores: npt.NDArray[np.float32] = np.nan_to_num(matrix @ query)
+        scores: npt.NDArray[np.float32] = np.nan_to_num(self._matrix[1] @ query)
         return scores
 
     def select(
@@ -136,43 +171,46 @@ class FactIndex:
     ) -> list[Mapping[str, Any]]:
         """The facts that fit ``text`` best, at most ``max_facts`` whose lines total at most
         ``max_chars`` characters, best first."""
-        items = [f for f in facts if _clean(f.get("value"))]
-        if max_facts <= 0 or max_chars <= 0 or not items:
+        if max_facts <= 0 or max_chars <= 0:
+            return []
+        pairs = [(f, self._feature(f)) for f in facts]
+        pairs = [(f, ft) for f, ft in pairs if ft.usable]
+        if not pairs:
             return []
         now = now or dt.datetime.now(dt.UTC)
+        feats = [ft for _, ft in pairs]
         words = set(_WORD.findall(text.lower()))
-        sims = self.similarities(text, [_topic(f) for f in items])
-        scored: list[tuple[float, int]] = []
-        for i, fact in enumerate(items):
-            score = float(sims[i]) + KIND_WEIGHT.get(str(fact.get("kind")), 0.0)
-            score += RECENCY_WEIGHT * math.exp(-_age_days(fact, now) / RECENCY_DAYS)
-            fact_words = set(_WORD.findall(f"{fact.get('subject')} {fact.get('value')}".lower()))
-            if words & fact_words:
-                score += OVERLAP_BONUS  # the child named the dog, or said "dog"
-            scored.append((score, i))
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        age_days = (now.timestamp() - np.fromiter((ft.stamp for ft in feats), float)) / 86_400
+        age_days = np.nan_to_num(np.maximum(age_days, 0.0), nan=RECENCY_DAYS * 10)
+        score = self.similarities(text, [ft.topic for ft in feats]).astype(np.float64)
+        score += np.fromiter((ft.weight for ft in feats), float)
+        score += RECENCY_WEIGHT * np.exp(-age_days / RECENCY_DAYS)
+        # the child named the dog, or said "dog"
+        score += OVERLAP_BONUS * np.fromiter((bool(words & ft.words) for ft in feats), float)
+        order = np.lexsort((np.arange(len(feats)), -score))  # best first; ties: given order
         chosen: list[Mapping[str, Any]] = []
         used = 0
         today = now.astimezone().date()
-        for _, i in scored:
-            cost = len(fact_line(items[i], today)) + 3  # "- " and the newline
+        for i in order:
+            fact = pairs[int(i)][0]
+            cost = len(fact_line(fact, today)) + 3  # "- " and the newline
             if used + cost > max_chars:
                 continue
-            chosen.append(items[i])
+            chosen.append(fact)
             used += cost
             if len(chosen) >= max_facts:
                 break
         return chosen
 
 
-def _age_days(fact: Mapping[str, Any], now: dt.datetime) -> float:
+def _stamp(when: object) -> float:
     try:
-        when = dt.datetime.fromisoformat(str(fact.get("updated_at") or fact.get("created_at")))
+        moment = dt.datetime.fromisoformat(str(when))
     except ValueError:
-        return RECENCY_DAYS * 10
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (now - when).total_seconds() / 86_400)
+        return math.nan
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
 
 
 def render_block(facts: Sequence[Mapping[str, Any]], today: dt.date | None = None) -> str:
