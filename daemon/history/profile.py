@@ -4,7 +4,7 @@ Facts come from the ``profile_update`` step (:class:`processors.results.ProfileU
 row says when it was first and last heard and from which interaction. A fact heard again only
 refreshes ``updated_at``. One value per name/age (a new one replaces the old) and per named pet,
 friend or family member of the same kind and subject keeps the profile from contradicting
-itself. The parent reads and deletes facts with ``teddy profile`` (and the parent page);
+itself. The parent reads, corrects and deletes facts (``teddy profile``, the parent page);
 :class:`ProfileContext` hands the reply its candidates, cached until the table changes.
 """
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from daemon.history.store import HistoryStore, Rows, utc_iso
+from processors.memory.privacy import MAX_VALUE_CHARS, refusal
 from processors.results import ProfileFact
 
 #: kinds that hold one value: a new one replaces the old ("I'm six" after "I'm five")
@@ -64,6 +66,31 @@ async def facts(store: HistoryStore, limit: int | None = None) -> Rows:
     if limit is not None:
         return await store.fetch(sql + " LIMIT ?", (limit,))
     return await store.fetch(sql)
+
+
+async def correct(
+    store: HistoryStore, fact_id: int, value: str, *, now: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """The parent corrects a fact's value (e.g. the parent page): the updated row, None if there
+    is no such fact; ValueError naming what is wrong if the new value may not be kept."""
+    rows = await store.fetch(f"SELECT {_COLUMNS} FROM profile_facts WHERE id = ?", (fact_id,))
+    if not rows:
+        return None
+    row, value = rows[0], " ".join(value.split())
+    why = refusal(row["kind"], row["subject"], value)
+    if why is not None:
+        raise ValueError(
+            f"fact {fact_id}: {value!r} cannot be kept ({why}); use up to "
+            f"{MAX_VALUE_CHARS} characters of plain words, no personal data"
+        )
+    try:
+        await store.write(
+            "UPDATE profile_facts SET value = ?, source = 'parent', updated_at = ? WHERE id = ?",
+            (value, utc_iso(now), fact_id),
+        )
+    except sqlite3.IntegrityError:
+        raise ValueError(f"fact {fact_id}: the profile already has {value!r}") from None
+    return (await store.fetch(f"SELECT {_COLUMNS} FROM profile_facts WHERE id = ?", (fact_id,)))[0]
 
 
 async def forget(store: HistoryStore, fact_id: int) -> bool:

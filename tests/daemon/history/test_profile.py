@@ -15,6 +15,7 @@ from daemon.history.profile import (
     MAX_CANDIDATES,
     ProfileContext,
     ReplyContext,
+    correct,
     facts,
     forget,
     forget_all,
@@ -135,3 +136,19 @@ async def test_one_failing_part_leaves_the_other(store: HistoryStore) -> None:
     await remember(store, [REX], source="patterns", interaction_id=None)
     merged = await ReplyContext(broken, ProfileContext(store, lambda: ON))()
     assert list(merged) == ["profile"]
+
+
+async def test_the_parent_corrects_a_fact(store: HistoryStore) -> None:
+    await remember(
+        store, [REX, ProfileFact("pet", "dog", "Max")], source="patterns", interaction_id=None
+    )
+    rex = next(r for r in await facts(store) if r["value"] == "Rex")
+    row = await correct(store, rex["id"], "  Rexy ", now=DAY1)
+    assert row is not None and (row["value"], row["source"]) == ("Rexy", "parent")
+    assert row["updated_at"] == DAY1.isoformat(timespec="microseconds")
+    with pytest.raises(ValueError, match="cannot be kept \\(personal data\\)"):
+        await correct(store, rex["id"], "lives at Oak Street")
+    with pytest.raises(ValueError, match="already has 'Max'"):
+        await correct(store, rex["id"], "Max")
+    assert await correct(store, 999, "Rex") is None
+    assert sorted(r["value"] for r in await facts(store)) == ["Max", "Rexy"]
