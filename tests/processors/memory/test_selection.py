@@ -106,3 +106,21 @@ def test_lines_read_as_sentences_and_only_plain_words_reach_the_prompt() -> None
         "- Their dog is called Rex.",
         "- They like dinosaurs.",
     ]
+
+
+def test_the_embedding_finds_a_fact_the_words_do_not_name() -> None:
+    profile = [
+        _fact(1, "likes", "", "cake"),
+        _fact(2, "fear", "", "thunder"),
+        _fact(3, "likes", "", "dinosaurs"),
+        _fact(4, "likes", "", "painting"),
+        _fact(5, "likes", "", "swimming"),
+    ]
+    index = FactIndex()
+    for said, expected in (
+        ("There is a big storm outside and loud noises", "thunder"),
+        ("We went to the pool today", "swimming"),
+        ("I am hungry, what is for dessert", "cake"),
+    ):
+        chosen = index.select(profile, said, max_facts=1, max_chars=600, now=NOW)
+        assert [f["value"] for f in chosen] == [expected], said
