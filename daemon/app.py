@@ -31,6 +31,7 @@ from daemon.history import (
 from daemon.history.digest_loop import daily_digests
 from daemon.history.guard import HistoryGuard
 from daemon.history.journal import Journal
+from daemon.history.profile import ProfileContext, ReplyContext
 from daemon.interaction.events import EventBus, LatencyTracker, PipelineEvent
 from daemon.interaction.intake import Intake, PacedSource
 from daemon.interaction.pipeline import Pipeline
@@ -161,12 +162,14 @@ class Daemon:
             self.processor,
             history,
             self.bus,
-            context=ConversationContext(
-                self.store, cfg.llm.history_turns, cfg.llm.session_timeout_s
+            context=ReplyContext(
+                ConversationContext(self.store, cfg.llm.history_turns, cfg.llm.session_timeout_s),
+                ProfileContext(self.store, lambda: self.config.memory.model_dump()),
             ),
             plugin_steps=cfg.pipeline.plugin_steps(),
             timeouts=cfg.pipeline.timeouts.to_stage_timeouts(),
             speak=cfg.pipeline.speak,
+            memory=cfg.memory.enabled,
         )
         self.processor.on_task_started(self.pipeline.on_task_started)
         self.processor.on_task_finished(self.pipeline.on_task_finished)
@@ -316,9 +319,11 @@ class Daemon:
             endpointer = self.listener.endpointer
             endpointer.threshold = cfg.vad.threshold
             endpointer.neg_threshold = max(0.0, cfg.vad.threshold - 0.15)
-        if self.pipeline is not None and isinstance(self.pipeline.context, ConversationContext):
-            self.pipeline.context.turns = cfg.llm.history_turns
-            self.pipeline.context.session_timeout_s = cfg.llm.session_timeout_s
+        context = getattr(self.pipeline, "context", None)
+        conversation = getattr(context, "conversation", context)
+        if isinstance(conversation, ConversationContext):
+            conversation.turns = cfg.llm.history_turns
+            conversation.session_timeout_s = cfg.llm.session_timeout_s
         if self.processor is not None and self.store is not None:
             self._register_checks()  # health thresholds are bound into the checks
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "health",
     "models",
     "parent",
+    "profile",
 )
 
 

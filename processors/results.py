@@ -21,6 +21,8 @@ __all__ = [
     "EMOTIONS",
     "AlertsRaised",
     "EmotionReading",
+    "ProfileFact",
+    "ProfileUpdate",
     "RaisedAlert",
     "Reply",
     "Spoken",
@@ -195,3 +197,28 @@ class AlertsRaised(StageResult):
         # a plain mapping's alerts arrive as dicts: type them here, once
         typed = [RaisedAlert.of(a) for a in self.alerts]
         object.__setattr__(self, "alerts", [a for a in typed if a is not None])
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class ProfileFact(StageResult):
+    """One thing the child told the bear about themselves (``kind``: name, age, pet, friend,
+    likes, fear, event, family; ``subject`` e.g. the pet's species; ``value`` e.g. its name)."""
+
+    kind: str = ""
+    subject: str = ""
+    value: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class ProfileUpdate(StageResult):
+    """PROFILE_UPDATE: the facts proposed from one utterance (the daemon's history stores them)
+    and what proposed them (``patterns`` offline, ``llm`` by a Claude tool call)."""
+
+    facts: list[ProfileFact] = dataclasses.field(default_factory=list)
+    source: str = "patterns"
+    #: proposals dropped as unsafe to keep (addresses, numbers...), by reason only
+    refused: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        typed = [ProfileFact.of(f) for f in self.facts]
+        object.__setattr__(self, "facts", [f for f in typed if f is not None])

@@ -8,6 +8,9 @@ Loaded as a pytest plug-in by ``tests/conftest.py``: the ``messages_api`` fixtur
     ... run the code under test with base_url=messages_api.base_url ...
     assert messages_api.requests[-1].json["model"] == "claude-test"
 
+A request that offers ``tools`` (non-streaming) is answered with a ``tool_use`` block calling
+its forced (or first) tool with ``tool_input`` (``messages_api.tool_input = {"facts": [...]}``).
+
 Standalone (a daemon subprocess pointed at it via ``llm.base_url``)::
 
     python -m tests.fake_messages_api --port 8999 --reply "Hello there!"
@@ -104,6 +107,8 @@ class FakeMessagesAPI:
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._host = "127.0.0.1"
+        #: the ``input`` of the tool call answering a request that offers tools
+        self.tool_input: dict[str, Any] = {}
 
     # -- scripting ---------------------------------------------------------------------------
     def reply(self, text: str, **kw: Any) -> None:
@@ -221,8 +226,25 @@ class FakeMessagesAPI:
             return web.Response(
                 status=200, text='{"type": "message", "content": [', content_type="application/json"
             )
+        if body.get("tools"):
+            return web.json_response(self._tool_message(body))
         text = None if behaviour.fault == "empty" else "".join(behaviour.deltas())
         return web.json_response(self._message(body, text))
+
+    def _tool_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        choice = body.get("tool_choice") or {}
+        name = choice.get("name") or body["tools"][0]["name"]
+        message = self._message(body, "")
+        message["content"] = [
+            {
+                "type": "tool_use",
+                "id": f"toolu_fake_{len(self.requests)}",
+                "name": name,
+                "input": self.tool_input,
+            }
+        ]
+        message["stop_reason"] = "tool_use"
+        return message
 
     async def _stream(
         self, request: web.Request, body: dict[str, Any], behaviour: Behaviour

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("processors", "daemon")
 #: the built-in stage packages; they meet only through the engine and the shared modules
 #: (processors/results.py, audio/, embedding.py)
-STAGES = ("stt", "emotion", "reply", "speech", "alerts", "enhancement")
+STAGES = ("stt", "emotion", "reply", "speech", "alerts", "enhancement", "memory")
 
 
 def _modules() -> dict[str, Path]:
@@ -171,6 +171,7 @@ BUILT_IN_TYPES = {
     "ai_response",
     "speech",
     "notification",
+    "profile_update",
 }
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from daemon.history.guard import HistoryGuard
 from daemon.history.journal import Journal
+from daemon.history.profile import remember
 from daemon.history.store import HistoryStore
-from processors.results import AlertsRaised, EmotionReading, Reply, Transcription
+from processors.results import AlertsRaised, EmotionReading, ProfileUpdate, Reply, Transcription
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,14 @@ class PipelineHistory:
             await write(
                 f"{step} of {interaction_id}",
                 lambda: store.update_stage(interaction_id, step, status=new_status, **fields),
+            )
+        update = ProfileUpdate.of(value) if kind == "profile_update" else None
+        if update is not None and update.facts:
+            await write(
+                f"profile facts of {interaction_id}",
+                lambda: remember(
+                    store, update.facts, source=update.source, interaction_id=interaction_id
+                ),
             )
         raised = AlertsRaised.of(value) if step == "alerts" else None
         for alert in raised.alerts if raised is not None else ():

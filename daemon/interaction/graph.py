@@ -4,6 +4,8 @@
                           ├─> text emotion (HIGH) ─> reply (HIGH) ─┬─> speech (HIGH) ──┐
     acoustic cues (HIGH) ─┘                                        └─> alerts (NORMAL) ┴─> history
                                                                                            (LOW)
+    transcription ─> memory (LOW, only with ``memory.enabled``: facts the child told about
+                     themselves, beside the reply, never in its way)
 Plug-in steps from ``[[pipeline.steps]]`` join by naming the steps they depend on. Building the
 graph is pure (no I/O), so its shape is unit-tested without models.
 """
@@ -24,6 +26,7 @@ REPLY = "reply"
 SPEECH = "speech"
 ALERTS = "alerts"
 HISTORY = "history"
+MEMORY = "memory"
 CORE_STEPS = (TRANSCRIPTION, ACOUSTIC, EMOTION, REPLY, SPEECH, ALERTS, HISTORY)
 
 #: task type used for the final history write (the daemon registers its writer under it)
@@ -31,6 +34,8 @@ HISTORY_TASK_TYPE = ProcessingType.DATABASE_OPERATION
 #: the bear's voice is its own task type; the guide's NOTIFICATION type carries parent alerts
 SPEECH_TASK_TYPE = "speech"
 ALERTS_TASK_TYPE = ProcessingType.NOTIFICATION
+#: facts about the child proposed from one utterance (``processors/memory``)
+MEMORY_TASK_TYPE = "profile_update"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class StageTimeouts:
     speech: float = 120.0
     alerts: float = 30.0
     history: float = 10.0
+    memory: float = 15.0
 
 
 def build_graph(
@@ -80,6 +86,7 @@ def build_graph(
     plugin_steps: Sequence[PluginStep] = (),
     timeouts: StageTimeouts | None = None,
     speaker_id: str = "default",
+    memory: bool = False,
 ) -> InteractionGraph:
     """The graph for captured audio, or for typed ``text`` (``teddy chat``: no audio stages)."""
     if (audio is None) == (text is None):
@@ -167,6 +174,20 @@ def build_graph(
             depends_on=ids(TRANSCRIPTION, EMOTION, REPLY),
         ),
     )
+    if memory:
+        memory_payload: dict[str, Any] = dict(base)
+        if text is not None:
+            memory_payload["text"] = text
+        add(
+            MEMORY,
+            ProcessingTask(
+                MEMORY_TASK_TYPE,
+                memory_payload,
+                priority=TaskPriority.LOW,
+                timeout=limits.memory,
+                depends_on=ids(TRANSCRIPTION),
+            ),
+        )
     for step in plugin_steps:
         unknown = [d for d in step.depends_on if d not in graph.tasks]
         if unknown:

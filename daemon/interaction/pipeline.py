@@ -108,6 +108,7 @@ class Pipeline:
         plugin_steps: Sequence[PluginStep] = (),
         timeouts: StageTimeouts | None = None,
         speak: bool = True,
+        memory: bool = False,
     ) -> None:
         self._processor = processor
         self._history = history
@@ -116,6 +117,8 @@ class Pipeline:
         self.plugin_steps = list(plugin_steps)
         self._timeouts = timeouts or StageTimeouts()
         self._speak = speak
+        #: add the ``profile_update`` step (``memory.enabled``; SIGHUP may change it)
+        self.memory = memory
         self._live: dict[str, _Live] = {}
         self._by_task: dict[str, _Live] = {}
         self._turn = asyncio.Lock()
@@ -276,6 +279,7 @@ class Pipeline:
             speak=self._speak if speak is None else speak,
             plugin_steps=self.plugin_steps,
             timeouts=self._timeouts,
+            memory=self.memory,
         )
         for task in graph.tasks.values():
             self._by_task[task.id] = live

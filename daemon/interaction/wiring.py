@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon.config import TeddyConfig
-from daemon.interaction.graph import ALERTS_TASK_TYPE, SPEECH_TASK_TYPE
+from daemon.interaction.graph import ALERTS_TASK_TYPE, MEMORY_TASK_TYPE, SPEECH_TASK_TYPE
 from daemon.interaction.speaking import Mark, MarkingSink, marking_step
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
     from processors.alerts.stage import AlertStage
     from processors.emotion.stage import EmotionAnalyzer
+    from processors.memory.stage import ProfileUpdater
     from processors.reply.stage import Responder
     from processors.speech.stage import Speaker
     from processors.stt.stage import Transcriber
@@ -47,6 +48,8 @@ class Stages:
     load_seconds: dict[str, float] = field(default_factory=dict)
     #: journals that the bear began saying a reply (see ``daemon/interaction/speaking.py``)
     speaking_mark: Mark | None = None
+    #: proposes facts about the child (None with ``memory.enabled = false``)
+    profile: ProfileUpdater | None = None
 
     def register(self, processor: AdvancedAsyncProcessor) -> None:
         processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, self.transcriber)
@@ -57,6 +60,8 @@ class Stages:
             speech = marking_step(self.speaker, self.speaking_mark)
         processor.register_processor(SPEECH_TASK_TYPE, speech)
         processor.register_processor(ALERTS_TASK_TYPE, self._alert)
+        if self.profile is not None:
+            processor.register_processor(MEMORY_TASK_TYPE, self.profile)
 
     async def _alert(self, task: Any) -> Any:
         # Looked up per task: SIGHUP replaces ``self.alerts`` with a stage built from new rules.
@@ -101,6 +106,8 @@ class Stages:
     async def aclose(self) -> None:
         self.transcriber.close()
         await self.responder.aclose()
+        if self.profile is not None:
+            await self.profile.aclose()
 
     def apply_live(self, config: TeddyConfig) -> None:
         """SIGHUP: push the settings that may change live (``LIVE_KEYS``) into the stages."""
@@ -145,7 +152,8 @@ def build_stages(
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from processors.alerts.stage import AlertStage
     from processors.emotion.stage import EmotionAnalyzer
-    from processors.reply.stage import Responder
+    from processors.memory.stage import ProfileUpdater
+    from processors.reply.stage import Responder, read_api_key
     from processors.speech.stage import Speaker
     from processors.stt.stage import Transcriber
 
@@ -176,4 +184,13 @@ def build_stages(
         speaker=speaker,
         alerts=AlertStage.from_config(config.alerts.model_dump()),
         speaking_mark=speaking_mark,
+        profile=(
+            ProfileUpdater.from_config(
+                config.memory.model_dump(),
+                config.llm.model_dump(),
+                api_key=read_api_key(os.environ.get("ANTHROPIC_API_KEY"), config.llm.api_key_file),
+            )
+            if config.memory.enabled
+            else None
+        ),
     )

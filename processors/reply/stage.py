@@ -10,6 +10,7 @@ bear starts talking before the reply is finished. Whatever goes wrong with the A
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 import os
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx2
 
+from processors.profile import render_block, shared_index
 from processors.reply.llm.client import NO_API_KEY, UNAUTHORIZED, ClaudeClient, classify_error
 from processors.reply.llm.offline import INTERRUPTED_LINE, OfflineResponder
 from processors.reply.llm.prompt import build_messages, build_system_prompt
@@ -76,6 +78,30 @@ def _emotion(task: Any) -> str | None:
         if isinstance(found, Mapping) and isinstance(found.get("primary"), str):
             return str(found["primary"])
     return None
+
+
+async def _remembered(payload: Mapping[str, Any], text: str) -> tuple[list[Mapping[str, Any]], str]:
+    """The profile facts that fit ``text`` (``payload["profile"]``, from the daemon) and their
+    prompt block; nothing when memory is off or the payload has no profile."""
+    profile = payload.get("profile")
+    if not isinstance(profile, Mapping) or not isinstance(profile.get("facts"), list):
+        return [], ""
+    now = profile.get("now")
+    try:
+        when = dt.datetime.fromisoformat(now) if isinstance(now, str) else dt.datetime.now(dt.UTC)
+        # embedding new facts is model work: off the event loop
+        chosen = await asyncio.to_thread(
+            shared_index().select,
+            [f for f in profile["facts"] if isinstance(f, Mapping)],
+            text,
+            max_facts=int(profile.get("max_facts", 6)),
+            max_chars=int(profile.get("max_chars", 600)),
+            now=when,
+        )
+    except Exception:  # a bad fact must not cost the child their reply
+        log.exception("llm: choosing profile facts failed; replying without them")
+        return [], ""
+    return chosen, render_block(chosen, when.astimezone().date())
 
 
 def _dependency(task: Any, task_type: str) -> Any:
@@ -195,17 +221,18 @@ class Responder:
         emotion = _emotion(task)
         input_hits = [hit.to_dict() for hit in self.safety.check_input(text)]
         concerns = [hit["category"] for hit in input_hits]
+        facts, memory = await _remembered(payload, text)
         turn = _Turn(self, interaction_id, self.safety)
         started = time.monotonic()
         error: BaseException | None = None
         reason: str | None = NO_API_KEY
         try:
             if self._client is not None:
-                reason = await self._ask_claude(turn, text, emotion, concerns, payload)
+                reason = await self._ask_claude(turn, text, emotion, concerns, payload, memory)
             if reason is not None:
                 line = INTERRUPTED_LINE if turn.sentences else None
                 for sentence in split_sentences(
-                    line or self.offline.reply(text, emotion, concerns)
+                    line or self.offline.reply(text, emotion, concerns, facts)
                 ):
                     await turn.say(sentence)
         except BaseException as exc:  # cancelled (barge-in, shutdown): tell the sink, then go
@@ -236,6 +263,7 @@ class Responder:
         emotion: str | None,
         concerns: list[str],
         payload: Mapping[str, Any],
+        memory: str = "",
     ) -> str | None:
         """Stream the reply into ``turn``; return None on success or the offline reason."""
         assert self._client is not None
@@ -246,6 +274,7 @@ class Responder:
             concerns,
             child_name=self.child_name,
             custom=self.system_prompt,
+            memory=memory,
         )
         messages = build_messages(
             history if isinstance(history, list) else None, text, self.history_turns

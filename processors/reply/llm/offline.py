@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -105,6 +106,26 @@ _LINES: dict[str, Sequence[str]] = {
 INTERRUPTED_LINE = "Oops, my thoughts got a little muddled. Can you tell me again?"
 
 
+#: kinds of line that a remembered name may follow (never a concern, a fear or a goodbye)
+_PERSONAL_KINDS = ("default", "joy", "play", "question", "greeting")
+_WORDS = re.compile(r"[a-z']+")
+
+
+def personal_touch(text: str, facts: Sequence[Mapping[str, Any]]) -> str:
+    """ "I remember Rex, your dog!" when the child mentions a remembered pet, friend or family
+    member (by name or by what they are); "" otherwise."""
+    said = set(_WORDS.findall(text.lower()))
+    for fact in facts:
+        kind = fact.get("kind")
+        subject = str(fact.get("subject") or "").lower()
+        value = str(fact.get("value") or "")
+        if kind not in ("pet", "friend", "family") or not value.isalpha() or not subject:
+            continue
+        if value.lower() in said or set(_WORDS.findall(subject)) <= said:
+            return f"I remember {value}, your {subject}!"
+    return ""
+
+
 def detect_intent(text: str) -> str | None:
     for intent, pattern in _INTENTS:
         if pattern.search(text):
@@ -119,8 +140,22 @@ class OfflineResponder:
         self._rng = rng or random.Random()
         self._last: dict[str, str] = {}
 
-    def reply(self, text: str, emotion: str | None = None, concerns: Iterable[str] = ()) -> str:
-        return self._pick(self.kind_of(text, emotion, concerns))
+    def reply(
+        self,
+        text: str,
+        emotion: str | None = None,
+        concerns: Iterable[str] = (),
+        facts: Sequence[Mapping[str, Any]] = (),
+    ) -> str:
+        """A line for the child; ``facts`` (what the bear remembers, best first) may add a
+        personal touch when the child talks of their pet, friend or family."""
+        kind = self.kind_of(text, emotion, concerns)
+        line = self._pick(kind)
+        if kind in _PERSONAL_KINDS:
+            touch = personal_touch(text, facts)
+            if touch:
+                line = f"{line} {touch}"
+        return line
 
     @staticmethod
     def kind_of(text: str, emotion: str | None = None, concerns: Iterable[str] = ()) -> str:

@@ -44,11 +44,14 @@ def build_system_prompt(
     *,
     child_name: str = "",
     custom: str | None = None,
+    memory: str = "",
 ) -> str:
     """The persona and rules for a companion of a child of ``child_age`` years.
 
     ``custom`` (``llm.system_prompt``) replaces the built-in persona and rules; the per-turn
     emotion and concern lines are still added, and the output safety filter still applies.
+    ``memory`` (what the bear remembers about the child, ``processors.profile.render_block``)
+    comes last: the persona and the child-safety rules always lead.
     """
     hint = _EMOTION_HINTS.get((emotion or "").lower())
     emotion_line = f"\nRight now: {hint}\n" if hint else ""
@@ -63,11 +66,15 @@ def build_system_prompt(
     )
     name = child_name.strip()
     name_line = f"\nThe child's first name is {name}; use it now and then.\n" if name else ""
+    memory_block = f"\n{memory.strip()}\n" if memory.strip() else ""
     if custom:
-        return (custom.strip() + "\n" + name_line + emotion_line + concern_line).rstrip()
+        return (
+            custom.strip() + "\n" + name_line + emotion_line + concern_line + memory_block
+        ).rstrip()
     return (
         _SYSTEM_TEMPLATE.format(age=child_age, emotion_line=emotion_line, concern_line=concern_line)
         + name_line
+        + memory_block
     ).rstrip()
 
 
