@@ -16,7 +16,7 @@ from daemon.parent.routes.api import Api
 from daemon.parent.routes.pages import Pages
 
 STATIC = Path(__file__).resolve().parent / "static"
-_PREFIXES = ("/api/", "/static/", "/conversations", "/feelings", "/alerts", "/settings")
+_PREFIXES = ("/api/", "/static/", "/conversations", "/feelings", "/alerts", "/memory", "/settings")
 _EXACT = frozenset({"/", "/login", "/logout", "/now/extend", "/privacy", "/privacy/delete"})
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; "

@@ -11,6 +11,9 @@ changes) or ``Authorization: Bearer <health.token>``; bad parameters get 400 wit
     DELETE /api/settings                   forget the page's changes (back to the file)
     POST   /api/alerts/test                send a test alert through every channel
     GET    /api/export                     a zip: teddy-export.json (+ audio/ when stored)
+    GET    /api/profile                    what the bear remembers (and whether memory is on)
+    PUT    /api/profile/{id}               correct one fact {"value": ...} (privacy-checked)
+    DELETE /api/profile/{id}               forget one fact;  DELETE /api/profile: forget all
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from typing import Any
 from aiohttp import web
 
 from daemon.config.overlay import OverlayError
-from daemon.history import queries
+from daemon.history import profile, queries
 from daemon.history.store import HistoryStore
-from daemon.parent import export, settings
+from daemon.parent import export, memory, settings
 from daemon.parent.access import Access, Gate, guarded
 from daemon.parent.context import ParentContext
 from daemon.parent.params import BadParam, bounded_int, choice, optional_when
@@ -64,6 +67,10 @@ class Api:
             ("PUT", "/api/settings", self.put_settings),
             ("DELETE", "/api/settings", self.reset_settings),
             ("GET", "/api/export", self.export),
+            ("GET", "/api/profile", self.get_profile),
+            ("DELETE", "/api/profile", self.forget_profile),
+            ("PUT", "/api/profile/{id}", self.correct_fact),
+            ("DELETE", "/api/profile/{id}", self.forget_fact),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, path, guarded(self.gate, _bad_params(handler), page=False))
@@ -187,6 +194,30 @@ class Api:
         finally:
             with contextlib.suppress(OSError):
                 target.unlink()
+
+    async def get_profile(self, request: web.Request, access: Access) -> web.StreamResponse:
+        facts = await profile.facts(self.store())
+        return _json({**memory.state(self.ctx), "facts": facts})
+
+    async def correct_fact(self, request: web.Request, access: Access) -> web.StreamResponse:
+        fact = memory.fact_id(request.match_info["id"])
+        try:
+            body = await request.json()
+        except ValueError:
+            raise BadParam(memory.BODY_SHAPE) from None
+        row = await memory.correct(self.store(), fact, memory.value_from_body(body))
+        if row is None:
+            return _error(f"no fact {fact}", 404)
+        return _json({"fact": row})
+
+    async def forget_fact(self, request: web.Request, access: Access) -> web.StreamResponse:
+        fact = memory.fact_id(request.match_info["id"])
+        if not await profile.forget(self.store(), fact):
+            return _error(f"no fact {fact}", 404)
+        return _json({"forgot": fact})
+
+    async def forget_profile(self, request: web.Request, access: Access) -> web.StreamResponse:
+        return _json({"forgot": await profile.forget_all(self.store())})
 
 
 def _bad_params(handler: Route) -> Route:

@@ -1,6 +1,7 @@
-"""The parent page's HTML: Now, Conversations, Feelings, Alerts, Settings, Privacy (export and
-delete), and login/logout. Rendered on the server with Jinja2 (autoescaped); forms post back with
-the session's CSRF token and redirect (post/redirect/get), so no script is needed."""
+"""The parent page's HTML: Now, Conversations, Feelings, Alerts, Memory (what the bear remembers:
+correct, forget), Settings, Privacy (export and delete), and login/logout. Rendered on the server
+with Jinja2 (autoescaped); forms post back with the session's CSRF token and redirect
+(post/redirect/get), so no script is needed."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import jinja2
 from aiohttp import web
 
 from daemon.config.overlay import OverlayError
-from daemon.history import queries
-from daemon.parent import chart, export, settings
+from daemon.history import profile, queries
+from daemon.parent import chart, export, memory, settings
 from daemon.parent.access import (
     Access,
     Gate,
@@ -25,6 +26,7 @@ from daemon.parent.access import (
 )
 from daemon.parent.params import BadParam, bounded_int, optional_when, parse_when
 from daemon.parent.routes.api import Api
+from processors.memory.privacy import MAX_VALUE_CHARS
 
 PAGE_SIZE = 50
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -34,6 +36,7 @@ NAV = (
     ("/conversations", "Conversations"),
     ("/feelings", "Feelings"),
     ("/alerts", "Alerts"),
+    ("/memory", "Memory"),
     ("/settings", "Settings"),
     ("/privacy", "Privacy"),
 )
@@ -47,6 +50,7 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = _local_time
+    env.filters["source"] = memory.source_label
     return env
 
 
@@ -79,6 +83,10 @@ class Pages:
             ("GET", "/feelings", self.feelings),
             ("GET", "/alerts", self.alerts),
             ("POST", "/alerts/{id}/ack", self.ack),
+            ("GET", "/memory", self.memory_page),
+            ("POST", "/memory/forget-all", self.forget_everything),
+            ("POST", "/memory/{id}/forget", self.forget_fact),
+            ("POST", "/memory/{id}/correct", self.correct_fact),
             ("GET", "/settings", self.settings_page),
             ("POST", "/settings", self.save_settings),
             ("POST", "/settings/reset", self.reset_settings),
@@ -227,6 +235,49 @@ class Pages:
         if text.isdigit():
             await queries.acknowledge_alert(self.api.store(), int(text))
         raise _back("/alerts", "Alert marked as seen.")
+
+    async def memory_page(
+        self, request: web.Request, access: Access, **extra: Any
+    ) -> web.StreamResponse:
+        facts = await profile.facts(self.api.store())
+        return self.render(
+            request,
+            "memory.html",
+            access,
+            facts=facts,
+            memory=memory.state(self.ctx),
+            max_chars=MAX_VALUE_CHARS,
+            **extra,
+        )
+
+    async def forget_fact(self, request: web.Request, access: Access) -> web.StreamResponse:
+        try:
+            fact = memory.fact_id(request.match_info["id"])
+        except BadParam as exc:
+            raise _back("/memory", str(exc)) from None
+        if not await profile.forget(self.api.store(), fact):
+            raise _back("/memory", "That fact was already forgotten.")
+        raise _back("/memory", "The bear has forgotten that.")
+
+    async def correct_fact(self, request: web.Request, access: Access) -> web.StreamResponse:
+        form = await request.post()
+        try:
+            fact = memory.fact_id(request.match_info["id"])
+            row = await memory.correct(self.api.store(), fact, str(form.get("value", "")))
+        except BadParam as exc:
+            response = await self.memory_page(request, access, error=str(exc))
+            response.set_status(400)
+            return response
+        if row is None:
+            raise _back("/memory", "That fact was forgotten meanwhile; nothing to correct.")
+        raise _back("/memory", f"Saved: the bear now remembers \u201c{row['value']}\u201d.")
+
+    async def forget_everything(self, request: web.Request, access: Access) -> web.StreamResponse:
+        form = await request.post()
+        if str(form.get("confirm", "")) != "yes":
+            raise _back("/memory", "Tick the box to confirm forgetting everything.")
+        forgot = await profile.forget_all(self.api.store())
+        raise _back("/memory", f"The bear has forgotten all {forgot} facts.")
 
     async def settings_page(
         self, request: web.Request, access: Access, **extra: Any
