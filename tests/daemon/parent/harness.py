@@ -1,7 +1,8 @@
 """A real parent page to test against: a TOML config file, a real SQLite history seeded through
-the history store, the daemon's HTTP server with the parent site mounted on 127.0.0.1, settings
-applied through the same reload path SIGHUP uses, test alerts through a real AlertStage, and the
-Now state from the real ``live_status``."""
+the history store (three conversations and what the bear remembered from them), the daemon's HTTP
+server with the parent site mounted on 127.0.0.1, settings applied through the same reload path
+SIGHUP uses, test alerts through a real AlertStage, and the Now state from the real
+``live_status``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import TeddyConfig, load_config, reload_config
+from daemon.history.profile import facts, remember
 from daemon.history.store import HistoryStore
 from daemon.ops.health import HealthRegistry
 from daemon.ops.http import HealthServer
@@ -23,6 +25,7 @@ from daemon.parent.context import ParentContext
 from daemon.parent.site import ParentSite
 from daemon.parent.wiring import live_status
 from processors.alerts.stage import AlertStage
+from processors.results import ProfileFact
 
 PASSWORD = "correct horse battery"
 TOKEN = "health-token-for-tests"
@@ -67,6 +70,34 @@ async def seed(store: HistoryStore, now: dt.datetime | None = None) -> list[str]
     return ids
 
 
+#: (kind, subject, value, source, index of the conversation it came from), oldest first
+FACTS = (
+    ("name", "", "Mia", "patterns", 0),
+    ("likes", "", "building towers", "llm", 0),
+    ("fear", "", "the dark", "patterns", 1),
+    ("pet", "fish", "Bubbles", "llm", 2),
+)
+
+
+async def seed_profile(
+    store: HistoryStore, ids: list[str], now: dt.datetime | None = None
+) -> list[int]:
+    """The facts above, kept the way the memory step keeps them (a minute apart, so newest first
+    is a fixed order); their ids in the order of FACTS."""
+    now = now or dt.datetime.now(dt.UTC)
+    for n, (kind, subject, value, source, convo) in enumerate(FACTS):
+        await remember(
+            store,
+            [ProfileFact(kind, subject, value)],
+            source=source,
+            interaction_id=ids[convo],
+            now=now - dt.timedelta(minutes=len(FACTS) - n),
+        )
+    rows = await facts(store)
+    by_value = {row["value"]: int(row["id"]) for row in rows}
+    return [by_value[value] for _, _, value, _, _ in FACTS]
+
+
 @dataclass
 class Parts:
     """The daemon's parts ``live_status`` reads, without audio hardware or models."""
@@ -107,6 +138,7 @@ class Served:
         self.server = server
         self.site = site
         self.ids: list[str] = []
+        self.facts: list[int] = []
 
     @property
     def url(self) -> str:
@@ -158,6 +190,7 @@ class Served:
         served = cls(parts, server, site)
         if seeded:
             served.ids = await seed(store)
+            served.facts = await seed_profile(store, served.ids)
         try:
             await server.start()
         except BaseException:

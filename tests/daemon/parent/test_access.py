@@ -14,7 +14,7 @@ import pytest
 from daemon.ops.http import HealthServerError
 from tests.daemon.parent.harness import PASSWORD, TOKEN, Served
 
-PAGES = ("/", "/conversations", "/feelings", "/alerts", "/settings", "/privacy")
+PAGES = ("/", "/conversations", "/feelings", "/alerts", "/memory", "/settings", "/privacy")
 API_GETS = (
     "/api/now",
     "/api/interactions",
@@ -22,6 +22,7 @@ API_GETS = (
     "/api/alerts",
     "/api/settings",
     "/api/export",
+    "/api/profile",
 )
 CHANGES = (
     ("POST", "/api/alerts/1/ack"),
@@ -33,6 +34,12 @@ CHANGES = (
     ("POST", "/settings"),
     ("POST", "/settings/reset"),
     ("POST", "/privacy/delete"),
+    ("PUT", "/api/profile/1"),
+    ("DELETE", "/api/profile/1"),
+    ("DELETE", "/api/profile"),
+    ("POST", "/memory/1/forget"),
+    ("POST", "/memory/1/correct"),
+    ("POST", "/memory/forget-all"),
     ("POST", "/logout"),
 )
 
