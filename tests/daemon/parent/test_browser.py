@@ -1,7 +1,7 @@
 """A real Chromium (Debian ``chromium`` + ``chromium-driver``, driven by Selenium) uses the parent
 page on a phone-sized window: logs in, reads the three conversations, follows a fear moment on the
-Feelings chart, acknowledges an alert, changes quiet hours, exports. Screenshots of every page
-are saved in ``tests/output/parent/`` (git-ignored)."""
+Feelings chart, acknowledges an alert, changes quiet hours, exports, makes the bear forget a fact.
+Screenshots of every page are saved in ``tests/output/parent/`` (git-ignored)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import json
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from daemon.config.reload import is_live
@@ -63,11 +64,29 @@ def page(tmp_path: Path) -> Iterator[tuple[webdriver.Chrome, ServedInThread, Pat
         served.close()
 
 
+def replaced(old: WebElement) -> Callable[[Any], bool]:
+    """Whether the page holding ``old`` is gone. Mid-navigation Chromium may answer "node does
+    not belong to the document" instead of a stale reference: that means gone too."""
+
+    def check(_: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc.msg):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def click_and_load(browser: webdriver.Chrome, element: WebElement) -> None:
     """Click (a submit button or a link) and wait for the next page to replace this one."""
     old = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 15).until(replaced(old))
 
 
 def shot(browser: webdriver.Chrome, name: str) -> None:
@@ -111,7 +130,7 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     browser.execute_script(
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", fear
     )
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 15).until(replaced(old))
     assert f"id={served.ids[1]}" in browser.current_url
     (only,) = browser.find_elements(By.CSS_SELECTOR, "article.convo")
     assert "scared of the dark" in only.text
@@ -155,6 +174,27 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
         doc = json.loads(zf.read("teddy-export.json"))
     assert len(doc["interactions"]) == 3
     assert doc["settings_overlay"] == {"parental.quiet_hours": ["19:30-07:00"]}
+    assert len(doc["profile_facts"]) == 4
+
+    browser.get(url + "/memory")
+    assert "Memory is on" in browser.find_element(By.ID, "memory-state").text
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "article.fact .value")]
+    assert values == ["Bubbles", "the dark", "building towers", "Mia"]  # newest first
+    shot(browser, "7-memory")
+    browser.set_window_size(*LAPTOP)
+    shot(browser, "7-memory-laptop")
+    browser.set_window_size(*PHONE)
+    dark = served.facts[2]
+    card = browser.find_element(By.ID, f"fact-{dark}")
+    assert "the dark" in card.text and "conversation" in card.text
+    click_and_load(browser, card.find_element(By.CSS_SELECTOR, "button.forget"))
+    assert "forgotten" in browser.find_element(By.CSS_SELECTOR, ".message").text
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "article.fact .value")]
+    assert values == ["Bubbles", "building towers", "Mia"]
+    assert not browser.find_elements(By.ID, f"fact-{dark}")
+    rows = thread.call(served.parts.store.fetch("SELECT value FROM profile_facts"))  # type: ignore[union-attr]
+    assert sorted(r["value"] for r in rows) == ["Bubbles", "Mia", "building towers"]
+    shot(browser, "7-memory-forgotten")
 
     browser.get(url + "/")
     now = dt.datetime.now().time()
