@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from daemon.history.profile import facts
+from daemon.history.profile import facts, remember
+from processors.results import ProfileFact
 from tests.daemon.parent.harness import FACTS, PASSWORD, TOKEN, Served
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -121,6 +122,22 @@ async def test_bad_input_gets_one_clear_line(
     assert status == 400
     assert words in body["error"] and "\n" not in body["error"]
     assert await kept(served) == NEWEST_FIRST
+
+
+async def test_correcting_into_a_fact_it_already_has_is_refused(served: Served) -> None:
+    assert served.parts.store is not None
+    await remember(
+        served.parts.store,
+        [ProfileFact("likes", "", "dinosaurs")],
+        source="llm",
+        interaction_id=None,
+    )
+    dinos = next(r["id"] for r in await facts(served.parts.store) if r["value"] == "dinosaurs")
+    status, body = await call(
+        served, "PUT", f"/api/profile/{dinos}", json={"value": "building towers"}
+    )
+    assert status == 400 and "already has 'building towers'" in body["error"]
+    assert sorted(await kept(served)) == sorted([*NEWEST_FIRST, "dinosaurs"])
 
 
 async def test_unknown_fact_is_404(served: Served) -> None:
