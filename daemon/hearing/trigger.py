@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ class GpioButton:
                 "gpiozero is not installed (pip install 'teddy[button]')"
             ) from exc
         try:
-            self._button = GpioZeroButton(pin, pull_up=True, pin_factory=pin_factory)
+            with warnings.catch_warnings():  # one warning per factory tried; the error says enough
+                warnings.simplefilter("ignore")
+                self._button = GpioZeroButton(pin, pull_up=True, pin_factory=pin_factory)
         except Exception as exc:  # gpiozero raises many kinds (no pin factory, pin in use)
             raise ButtonUnavailable(f"GPIO pin {pin}: {type(exc).__name__}: {exc}") from exc
         self.pin = pin

@@ -267,3 +267,29 @@ async def test_run_refreshes_and_says_goodbye_when_crossed() -> None:
         task.cancel()
         await gate.aclose()
     assert voice.lines == [("limit_reached", GOODBYE_LINE)]
+
+
+def test_every_parental_key_applies_live_on_sighup() -> None:
+    from daemon.config.model import TeddyConfig
+    from daemon.config.reload import plan_reload
+
+    old = TeddyConfig()
+    new = TeddyConfig.model_validate(
+        {
+            "parental": {
+                "quiet_hours": ["20:00-06:30"],
+                "daily_limit_min": 45,
+                "trigger": "button",
+                "button": "key:KEY_SPACE",
+            }
+        }
+    )
+    plan = plan_reload(old, new)
+    assert plan.restart == ()
+    assert set(plan.live) == {
+        "parental.quiet_hours",
+        "parental.daily_limit_min",
+        "parental.trigger",
+        "parental.button",
+    }
+    assert plan.config.parental.daily_limit_min == 45
