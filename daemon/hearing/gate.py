@@ -215,11 +215,11 @@ class ListeningGate:
 
     async def _say(self, kind: str) -> None:
         assert self.say is not None
+        log.info("parental: speaking the %s line", kind)
         try:
             await self.say(kind, LINES[kind])
-            log.info("parental: said the %s line", kind)
-        except Exception:
-            log.exception("parental: saying the %s line failed", kind)
+        except Exception as exc:  # e.g. no output device: one line, the bear keeps going
+            log.error("parental: the %s line could not be said (%s: %s)", kind, _name(exc), exc)
 
     # -- the parent's levers ----------------------------------------------------------------------
     def extend_today(self, minutes: int) -> dict[str, Any]:
@@ -316,3 +316,7 @@ async def gated_events(
             yield event
     for event in endpointer.flush():
         yield event
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__

@@ -238,7 +238,7 @@ async def test_a_failing_speaker_is_logged_not_raised(caplog: pytest.LogCaptureF
     gate = ListeningGate(ParentalConfig(quiet_hours=["19:30-07:00"]), clock=clock, say=mute)
     utterance(gate)
     await settle()
-    assert "saying the sleeping line failed" in caplog.text
+    assert "the sleeping line could not be said (RuntimeError: no output device)" in caplog.text
     assert gate.announced == {"sleeping": 1}
 
 
