@@ -95,3 +95,22 @@ def test_after_the_daily_limit_it_says_goodbye_once_and_keeps_the_count(tmp_path
     assert check["data"]["minutes_today"] >= 1.5 and check["data"]["limit_min"] == 1
     rows = _rows(db)
     assert len(rows) == 1 and rows[0]["transcript"] is None  # only the earlier row
+
+
+def test_sighup_puts_the_bear_to_sleep_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    config = _config(tmp_path, port, "")
+    env = {"TZ": "UTC", "PULSE_SERVER": "unix:/nonexistent/pulse", "ANTHROPIC_API_KEY": ""}
+    with DaemonProcess(["run", "--config", str(config)], env, tmp_path / "d.log") as d:
+        wait_until(lambda: bool(_listening(port)), 180, "the listening check", d)
+        assert _listening(port)["data"]["state"] == "listening"
+        now = dt.datetime.now(dt.UTC)
+        span = f"{now - dt.timedelta(minutes=2):%H:%M}-{now + dt.timedelta(minutes=60):%H:%M}"
+        config.write_text(config.read_text() + f'quiet_hours = ["{span}"]\n')
+        d.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: _listening(port).get("data", {}).get("state") == "sleeping", 20, "sleep", d
+        )
+        assert "parental.quiet_hours" in d.log.read_text()
+        d.process.send_signal(signal.SIGTERM)
+        assert d.process.wait(timeout=20) == 0, d.log_tail()
