@@ -93,7 +93,7 @@ class ListeningGate:
         self._counted_at: dt.datetime | None = None
         self._extra: dict[dt.date, int] = {}  # minutes the parent added, per local day
         self._under_limit_on: dt.date | None = None  # the limit was crossed while we ran
-        self._said: set[tuple[str, str]] = set()  # (kind, period) lines already said
+        self._said: dict[tuple[str, str], None] = {}  # (kind, period) lines said, oldest first
         self._admitting: bool | None = None  # the open utterance's verdict, taken at its start
         self._last_state: State | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -204,7 +204,9 @@ class ListeningGate:
     def _announce(self, kind: str, period: str) -> None:
         if (kind, period) in self._said:
             return
-        self._said.add((kind, period))
+        self._said[(kind, period)] = None
+        while len(self._said) > 16:  # months of nights: only the recent periods matter
+            del self._said[next(iter(self._said))]
         self.announced[kind] = self.announced.get(kind, 0) + 1
         if self.say is None:
             log.info("parental: would say the %s line (no speaker)", kind)
@@ -229,8 +231,8 @@ class ListeningGate:
                 f"extend_today: minutes must be a whole number 1-1440, got {minutes!r}"
             )
         today = self.clock().date()
-        self._extra[today] = self._extra.get(today, 0) + minutes
-        self._said = {s for s in self._said if s[0] != "limit_reached"}  # goodbye again later
+        self._extra = {today: self._extra.get(today, 0) + minutes}  # earlier days are over
+        self._said = {s: None for s in self._said if s[0] != "limit_reached"}  # goodbye again
         log.info("parental: today's limit extended by %d min", minutes)
         return self.status()
 

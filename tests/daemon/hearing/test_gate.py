@@ -293,3 +293,15 @@ def test_every_parental_key_applies_live_on_sighup() -> None:
         "parental.button",
     }
     assert plan.config.parental.daily_limit_min == 45
+
+
+async def test_months_of_nights_say_the_line_once_each_in_bounded_memory() -> None:
+    clock, voice = Clock(wall(DAY, dt.time(21, 0), ZONE)), Voice()
+    gate = make(clock, Ledger(), voice, quiet_hours=["19:30-07:00"])
+    for night in range(60):
+        clock.set(DAY + dt.timedelta(days=night), 21, 0)
+        utterance(gate)
+        utterance(gate)
+    await settle()
+    assert len(voice.lines) == 60 and gate.announced == {"sleeping": 60}
+    assert len(gate._said) <= 16
