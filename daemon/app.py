@@ -39,13 +39,13 @@ from daemon.interaction.pipeline import Pipeline
 from daemon.ops.check_wiring import register_checks
 from daemon.ops.health import HealthRegistry
 from daemon.ops.http import HealthServer
+from daemon.ops.http_wiring import build_http_server
 from daemon.ops.logsetup import set_level
 from daemon.ops.looplag import LoopLagMonitor
 from daemon.ops.metrics import TeddyMetrics
 from daemon.ops.model_hashes import verify_bundled
 from daemon.ops.sdnotify import Notifier, Watchdog
 from daemon.ops.shutdown import StopSignals
-from daemon.parent.wiring import parent_site
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
@@ -284,31 +284,8 @@ class Daemon:
             self.intake.hear(event.audio, SAMPLE_RATE, event.ended_at)
 
     async def _start_http(self) -> None:
-        h = self.config.health
         assert self.processor is not None
-        processor = self.processor
-
-        async def status_extra() -> dict[str, Any]:
-            return {
-                "capture": self.listener.source.state.snapshot() if self.listener else None,
-                "llm": self.stages.responder.health() if self.stages else None,
-                "models": dict(self.stages.models) if self.stages else {},
-                "pipeline": {"pending": self.intake.pending if self.intake else 0},
-                "parental": self.gate.status() if self.gate else None,
-                "asyncio_tasks": len(asyncio.all_tasks()),  # a leak shows up here first
-            }
-
-        self.http = HealthServer(
-            self.health,
-            self.metrics,
-            host=h.host,
-            port=h.port,
-            token=h.token,
-            processor_metrics=processor.get_performance_metrics,
-            latencies=self.latency.summary,
-            extra_status=status_extra,
-            site=parent_site(self),
-        )
+        self.http = build_http_server(self, self.processor)
         await self.http.start()
 
     def _register_checks(self) -> None:
