@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from daemon.config import TeddyConfig, reload_config
 from daemon.hearing.frames import SAMPLE_RATE
+from daemon.hearing.parental import attach_gate
 from daemon.history import (
     ConversationContext,
     HistoryStore,
@@ -38,17 +39,18 @@ from daemon.interaction.pipeline import Pipeline
 from daemon.ops.check_wiring import register_checks
 from daemon.ops.health import HealthRegistry
 from daemon.ops.http import HealthServer
+from daemon.ops.http_wiring import build_http_server
 from daemon.ops.logsetup import set_level
 from daemon.ops.looplag import LoopLagMonitor
 from daemon.ops.metrics import TeddyMetrics
 from daemon.ops.model_hashes import verify_bundled
 from daemon.ops.sdnotify import Notifier, Watchdog
 from daemon.ops.shutdown import StopSignals
-from daemon.parent.wiring import parent_site
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
     from daemon.hearing.endpointing import SpeechEnded
+    from daemon.hearing.gate import ListeningGate
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
 
@@ -91,6 +93,7 @@ class Daemon:
         self.http: HealthServer | None = None
         self.pipeline: Pipeline | None = None
         self.listener: Listener | None = None
+        self.gate: ListeningGate | None = None  # parental controls
         self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
         self._background: list[asyncio.Task[Any]] = []
@@ -180,6 +183,9 @@ class Daemon:
             max_pending=cfg.pipeline.max_pending,
             on_drop=self.metrics.count_drop,
         )
+        if self.listener is not None:  # parental controls; today's count comes from the history
+            parts = (self.store, self.guard, self.stages, self.listener, self._pending)
+            self.gate = await attach_gate(cfg, *parts)
         self._register_checks()
         if self.listener is None:
             return  # headless: no capture, no resume, no background upkeep, no READY
@@ -191,6 +197,8 @@ class Daemon:
         self.intake.resume(plan)
         self.intake.start()
         self.listener.start()
+        if self.gate is not None:
+            self._spawn(self.gate.run(), "parental")
         self._spawn(self._watch_capture(), "capture-watch")
         self._spawn(
             purge_periodically(
@@ -229,6 +237,8 @@ class Daemon:
         self._background.clear()
         if self.watchdog is not None:
             await _quietly(self.watchdog.stop(), "watchdog")
+        if self.gate is not None:
+            await _quietly(self.gate.aclose(), "parental gate")
         if self.stages is not None:
             await _quietly(self.stages.aclose(), "stages")
         if self.http is not None:
@@ -239,7 +249,7 @@ class Daemon:
         await _quietly(self.looplag.stop(), "loop-lag monitor")
         self.notifier.close()
         self.listener = self.pipeline = self.processor = self.store = self.http = None
-        self.intake = self.journal = None
+        self.intake = self.journal = self.gate = None
 
     # -- parts ----------------------------------------------------------------------------------
 
@@ -262,6 +272,9 @@ class Daemon:
             source = PacedSource(source, self._backlog_room)
         return Listener(source, endpointer, self._on_utterance)
 
+    def _pending(self) -> int:
+        return self.intake.pending if self.intake is not None else 0
+
     async def _backlog_room(self) -> None:
         if self.intake is not None:
             await self.intake.room()
@@ -271,30 +284,8 @@ class Daemon:
             self.intake.hear(event.audio, SAMPLE_RATE, event.ended_at)
 
     async def _start_http(self) -> None:
-        h = self.config.health
         assert self.processor is not None
-        processor = self.processor
-
-        async def status_extra() -> dict[str, Any]:
-            return {
-                "capture": self.listener.source.state.snapshot() if self.listener else None,
-                "llm": self.stages.responder.health() if self.stages else None,
-                "models": dict(self.stages.models) if self.stages else {},
-                "pipeline": {"pending": self.intake.pending if self.intake else 0},
-                "asyncio_tasks": len(asyncio.all_tasks()),  # a leak shows up here first
-            }
-
-        self.http = HealthServer(
-            self.health,
-            self.metrics,
-            host=h.host,
-            port=h.port,
-            token=h.token,
-            processor_metrics=processor.get_performance_metrics,
-            latencies=self.latency.summary,
-            extra_status=status_extra,
-            site=parent_site(self),
-        )
+        self.http = build_http_server(self, self.processor)
         await self.http.start()
 
     def _register_checks(self) -> None:
@@ -309,6 +300,7 @@ class Daemon:
             listener=self.listener,
             stages=self.stages,
             backlog=self.intake,
+            gate=self.gate,
         )
 
     def _apply_live(self) -> None:
@@ -319,6 +311,8 @@ class Daemon:
             endpointer = self.listener.endpointer
             endpointer.threshold = cfg.vad.threshold
             endpointer.neg_threshold = max(0.0, cfg.vad.threshold - 0.15)
+        if self.gate is not None:
+            self.gate.apply(cfg.parental)
         context = getattr(self.pipeline, "context", None)
         conversation = getattr(context, "conversation", context)
         if isinstance(conversation, ConversationContext):

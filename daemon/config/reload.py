@@ -36,6 +36,7 @@ LIVE_KEYS: tuple[str, ...] = (
     "health.loop_lag_degraded_s",
     "health.loop_lag_unhealthy_s",
     "history.retention_days",
+    "parental.*",
 )
 
 

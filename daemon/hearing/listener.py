@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from daemon.hearing import AudioSource
 from daemon.hearing.endpointing import (
@@ -20,6 +20,9 @@ from daemon.hearing.endpointing import (
     UtteranceDropped,
     listen,
 )
+
+if TYPE_CHECKING:
+    from daemon.hearing.gate import ListeningGate
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self.utterances = 0
         self.dropped: dict[str, int] = {}
+        self.gate: ListeningGate | None = None  # parental controls (daemon/hearing/gate.py)
 
     def start(self) -> None:
         if self._task is None:
@@ -68,8 +72,16 @@ class Listener:
 
     async def _run(self) -> None:
         try:
-            async for event in listen(self.source, self.endpointer):
-                self._handle(event)
+            gate = self.gate
+            if gate is None:
+                events = listen(self.source, self.endpointer)
+            else:
+                from daemon.hearing.gate import gated_events
+
+                events = gated_events(self.source, self.endpointer, gate)
+            async for event in events:
+                if gate is None or gate.screen(event):
+                    self._handle(event)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.config.sections import HealthConfig
+from daemon.ops.gate_check import listening_check
 from daemon.ops.health import HealthRegistry
 from daemon.ops.health_checks import (
     Backlog,
@@ -23,6 +24,7 @@ from daemon.ops.health_checks import (
 from daemon.ops.looplag import LoopLagMonitor
 
 if TYPE_CHECKING:
+    from daemon.hearing.gate import ListeningGate
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
 
@@ -38,6 +40,7 @@ def register_checks(
     listener: Listener | None = None,
     stages: Stages | None = None,
     backlog: Backlog | None = None,
+    gate: ListeningGate | None = None,
 ) -> None:
     health.register(
         "processor",
@@ -47,6 +50,8 @@ def register_checks(
     )
     if listener is not None:
         health.register("capture", capture_check(lambda: listener.source.state))
+    if gate is not None:
+        health.register("listening", listening_check(gate.status))
     if stages is not None:
         health.register("models", model_check(lambda: stages.models))
         health.register("llm", llm_check(stages.llm_state))

@@ -1,10 +1,11 @@
 """Connect the parent page to the running daemon: ``parent_site(daemon)`` builds the
 :class:`ParentContext` from the daemon's live parts and returns the site its HTTP server mounts.
 
-The Now state comes from what exists today: quiet hours from ``[parental]``, whether the bear is
-speaking (the listener's gate), the health checks (degraded with their reason), minutes of
-conversation today and the last interaction from the history. The parental controls' own
-``status()`` replaces :func:`live_status` when they land (same dict shape).
+The Now state: the health checks first (degraded with their reason), then the parental controls'
+own verdict (``ListeningGate.status()``: sleeping, limit reached, waiting for the button, with
+today's minutes as the gate counts them), then whether the bear is speaking; the last interaction
+comes from the history. Without a gate (headless daemon) quiet hours and minutes are worked out
+from ``[parental]`` and the history. The page's "extend today" calls the gate.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from daemon.parent.context import ParentContext
 from daemon.parent.site import ParentSite
 
 if TYPE_CHECKING:
+    from daemon.hearing.gate import ListeningGate
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
 
@@ -47,6 +49,9 @@ class DaemonParts(Protocol):
 
     @property
     def stages(self) -> Stages | None: ...
+
+    @property
+    def gate(self) -> ListeningGate | None: ...
 
     async def reload(self) -> str: ...
 
@@ -78,12 +83,17 @@ async def live_status(daemon: DaemonParts, tz: dt.tzinfo | None = None) -> dict[
     elif report.status != "healthy":
         bad = [f"{name}: {c.detail}" for name, c in report.checks.items() if c.state != "ok"]
         state, reason = "degraded", "; ".join(bad)
-    elif quiet is not None:
+    elif daemon.gate is not None and (gated := daemon.gate.status())["state"] != "listening":
+        return {**gated, "last": last}
+    elif daemon.gate is None and quiet is not None:
         state, reason = "sleeping", f"quiet hours {quiet}"
-    elif limit and minutes >= limit:
+    elif daemon.gate is None and limit and minutes >= limit:
         state, reason = "limit_reached", f"{minutes} of {limit} minutes used today"
     elif listener is not None and listener.endpointer.bear_speaking:
         state = "talking"
+    if daemon.gate is not None:
+        gated = daemon.gate.status()
+        minutes, limit = gated["minutes_today"], gated["limit_min"]
     return {
         "state": state,
         "reason": reason,
@@ -103,6 +113,12 @@ def parent_site(daemon: DaemonParts) -> ParentSite:
     async def status() -> Mapping[str, Any]:
         return await live_status(daemon)
 
+    async def extend_today(minutes: int) -> Mapping[str, Any]:
+        gate = daemon.gate
+        if gate is None:
+            raise ValueError("extend_today: the bear is not listening (no parental gate runs)")
+        return gate.extend_today(minutes)
+
     ctx = ParentContext(
         history_path=resolve_history_path(daemon.config.history.path, daemon.env),
         config=lambda: daemon.config,
@@ -111,5 +127,6 @@ def parent_site(daemon: DaemonParts) -> ParentSite:
         apply_settings=daemon.reload,
         send_test=send_test,
         env=daemon.env,
+        extend_today=extend_today,
     )
     return ParentSite(ctx, lambda: daemon.config.health.token)

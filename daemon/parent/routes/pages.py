@@ -171,7 +171,10 @@ class Pages:
             minutes = bounded_int({"minutes": str(form.get("minutes", ""))}, "minutes", 15, 1, 240)
         except BadParam as exc:
             raise _back("/", str(exc)) from None
-        await self.ctx.extend_today(minutes)
+        try:
+            await self.ctx.extend_today(minutes)
+        except ValueError as exc:  # e.g. a headless daemon has no parental gate
+            raise _back("/", str(exc)) from None
         raise _back("/", f"Added {minutes} minutes for today.")
 
     async def conversations(self, request: web.Request, access: Access) -> web.StreamResponse:

@@ -108,6 +108,7 @@ class Parts:
     health: HealthRegistry = field(default_factory=HealthRegistry)
     listener: Any = None
     stages: Any = None
+    gate: Any = None
     config_path: Path | None = None
 
     async def reload(self) -> str:

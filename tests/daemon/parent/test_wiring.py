@@ -102,3 +102,31 @@ def test_teddy_run_refuses_a_lan_bind_without_a_parent_password(tmp_path: Path) 
     assert done.returncode != 0
     refusal = [line for line in done.stderr.splitlines() if "refusing" in line]
     assert len(refusal) == 1 and "teddy parent set-password" in refusal[0]
+
+
+async def test_now_follows_the_parental_gate_and_extend_reaches_it(tmp_path: Path) -> None:
+    """The Now state is the gate's verdict (its limit, its minutes), and "extend today" on the
+    page extends the gate's limit."""
+    from daemon.config.family import ParentalConfig
+    from daemon.hearing.gate import ListeningGate
+    from daemon.history.store import HistoryStore
+    from daemon.ops.health import HealthRegistry
+    from daemon.parent.wiring import live_status
+    from tests.daemon.parent.harness import Parts
+
+    noon = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    config = ParentalConfig(daily_limit_min=1, quiet_hours=["11:30-12:30"])
+    gate = ListeningGate(config, clock=lambda: noon)
+    store = await HistoryStore.open(tmp_path / "history.sqlite3")
+    try:
+        path = write_config(tmp_path)
+        health = HealthRegistry(ready_flags=())
+        parts = Parts(load_config(path, {}), {}, store, health=health, gate=gate)
+        status = await live_status(parts)
+        assert (status["state"], status["limit_min"]) == ("sleeping", 1)
+        gate.apply(ParentalConfig(daily_limit_min=1))
+        assert (await live_status(parts))["state"] == "listening"
+        gate.extend_today(15)
+        assert (await live_status(parts))["limit_min"] == 16
+    finally:
+        await store.close()
