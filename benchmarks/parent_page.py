@@ -37,6 +37,7 @@ PAGES = (
     "/feelings?days=30&bucket=day",
     "/feelings?days=30&bucket=hour",
     "/alerts",
+    "/memory",
     "/settings",
     "/privacy",
 )
