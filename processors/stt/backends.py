@@ -9,6 +9,7 @@ model instance already uses all the threads it is given.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from pathlib import Path
@@ -20,11 +21,13 @@ from processors.audio.samples import TARGET_RATE, Float32Array
 from processors.stt.types import Segment, Transcript
 from processors.stt.window import EncoderWindow, windowed_model_class
 
-BACKENDS = ("faster-whisper", "openai-whisper")
+BACKENDS = ("faster-whisper", "openai-whisper", "wyoming")
 
 
 class SttBackend(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
     model_path: Path
 
     def transcribe(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
@@ -184,12 +187,34 @@ def create_backend(
     cpu_threads: int = 2,
     cache_dir: Path | None = None,
     encoder_window: EncoderWindow | None = None,
+    uri: str | None = None,
 ) -> SttBackend:
     """Resolve ``model`` for ``backend`` (nothing downloads) and load it.
 
     ``encoder_window`` applies to faster-whisper only (openai-whisper's encoder needs 30 s).
+    ``wyoming``: the server at ``uri`` first, faster-whisper with ``model`` as its fallback
+    (loaded now, so it is ready the moment the server fails).
     """
     from processors.stt.models import resolve_ct2_model, resolve_openai_checkpoint
+
+    if backend == "wyoming":
+        from processors.stt.wyoming import RemoteFirst, WyomingSttBackend
+
+        if not uri:
+            raise ValueError("stt.backend 'wyoming' needs stt.uri (tcp://HOST:PORT or unix://PATH)")
+        local = functools.partial(
+            create_backend,
+            "faster-whisper",
+            model,
+            device,
+            compute_type,
+            cpu_threads,
+            cache_dir,
+            encoder_window,
+        )
+        remote_first = RemoteFirst(WyomingSttBackend(uri), local)
+        remote_first.local()
+        return remote_first
 
     if backend == "faster-whisper":
         return FasterWhisperBackend(

@@ -57,6 +57,7 @@ class Transcriber:
         min_speech_ratio: float | None = None,
         encoder_window_s: float | None = None,
         speculative: bool = True,
+        uri: str | None = None,
     ) -> None:
         """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
 
@@ -65,6 +66,7 @@ class Transcriber:
         None: the per-model default (the full window for every model since issue 11).
         ``speculative``: accept :meth:`speculate` calls (decodes at a pause, reused when the
         utterance's audio turns out identical).
+        ``uri``: the Wyoming server of backend "wyoming" (the local model is its fallback).
         """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -74,7 +76,12 @@ class Transcriber:
             encoder_window_s = DEFAULT_WINDOW_S.get(model, 0.0)
         if encoder_window_s < 0:
             raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
+        if backend == "wyoming":
+            from processors.stt.wyoming import check_remote_options
+
+            check_remote_options(uri, no_speech_threshold, logprob_threshold)
         self.backend_name = backend
+        self.uri = uri
         self.model = model
         self.device = device
         self.compute_type = compute_type
@@ -108,6 +115,11 @@ class Transcriber:
         stage._backend = backend
         return stage
 
+    def links(self) -> list[object]:
+        """The Wyoming link of a remote backend, for health (none for a local engine)."""
+        link = getattr(self._backend, "link", None)
+        return [link] if link is not None else []
+
     @property
     def loaded(self) -> bool:
         return self._backend is not None
@@ -124,6 +136,7 @@ class Transcriber:
                     self.cpu_threads,
                     self.cache_dir,
                     self.encoder_window,
+                    self.uri,
                 )
             return self._backend
 
@@ -133,7 +146,6 @@ class Transcriber:
         ``encoder_window_s = "auto"`` meaning the per-model default); ``overrides`` win (the
         daemon's ``max_duration_s``, ``teddy transcribe``'s flags)."""
         kwargs = {**stt, **overrides}
-        kwargs.pop("uri", None)  # the Wyoming server's address; no local engine takes it
         if kwargs.get("encoder_window_s") == "auto":
             kwargs["encoder_window_s"] = None
         return cls(**kwargs)
