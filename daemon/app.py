@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from daemon.hearing.endpointing import SpeechEnded
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
+    from daemon.wyoming.conversation import ConversationServer
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class Daemon:
         self.listener: Listener | None = None
         self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
+        self.conversation: ConversationServer | None = None  # Home Assistant's way in
         self._background: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
         self._signal_guard: StopSignals | None = None
@@ -185,6 +187,10 @@ class Daemon:
         )
         self.intake.resume(plan)
         self.intake.start()
+        if cfg.wyoming.listen:  # the optional extra teddy[wyoming]; imported only when used
+            from daemon.wyoming.conversation import start_conversation
+
+            self.conversation = await start_conversation(cfg.wyoming.listen, self.pipeline)
         self.listener.start()
         self._spawn(self._watch_capture(), "capture-watch")
         self._spawn(
@@ -208,6 +214,8 @@ class Daemon:
         deadline = time.monotonic() + self.config.processor.shutdown_timeout_s
         if self.listener is not None:
             await _quietly(self.listener.stop(), "capture")
+        if self.conversation is not None:
+            await _quietly(self.conversation.stop(), "wyoming")
         if self.intake is not None:
             finished = await self.intake.stop(max(0.0, deadline - time.monotonic()))
             if not finished:

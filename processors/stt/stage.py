@@ -12,20 +12,29 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from processors.audio.samples import TARGET_RATE, BadAudio, Float32Array, as_float32
 from processors.results import Transcription
-from processors.stt.backends import BACKENDS, Redecoder, SttBackend, create_backend
+from processors.stt.backends import (
+    BACKENDS,
+    Redecoder,
+    SttBackend,
+    check_remote_options,
+    create_backend,
+)
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
 from processors.stt.speculation import SpeculationCache
 from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
+
+if TYPE_CHECKING:
+    from processors.wyoming_link import WyomingLink
 
 ENHANCEMENT_TYPE = "audio_enhancement"
 
@@ -77,8 +86,6 @@ class Transcriber:
         if encoder_window_s < 0:
             raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
         if backend == "wyoming":
-            from processors.stt.wyoming import check_remote_options
-
             check_remote_options(uri, no_speech_threshold, logprob_threshold)
         self.backend_name = backend
         self.uri = uri
@@ -115,7 +122,7 @@ class Transcriber:
         stage._backend = backend
         return stage
 
-    def links(self) -> list[object]:
+    def links(self) -> list[WyomingLink]:
         """The Wyoming link of a remote backend, for health (none for a local engine)."""
         link = getattr(self._backend, "link", None)
         return [link] if link is not None else []
@@ -128,16 +135,17 @@ class Transcriber:
         """Load the model (once; concurrent callers wait for the same load)."""
         with self._load_lock:
             if self._backend is None:
-                self._backend = create_backend(
-                    self.backend_name,
+                local = functools.partial(
+                    create_backend,
+                    "faster-whisper" if self.backend_name == "wyoming" else self.backend_name,
                     self.model,
                     self.device,
                     self.compute_type,
                     self.cpu_threads,
                     self.cache_dir,
                     self.encoder_window,
-                    self.uri,
                 )
+                self._backend = local() if self.backend_name != "wyoming" else _remote(self, local)
             return self._backend
 
     @classmethod
@@ -228,6 +236,18 @@ class Transcriber:
             model=self.model,
             speech_ratio=stats.ratio,
         )
+
+
+def _remote(stage: Transcriber, local: Callable[[], SttBackend]) -> SttBackend:
+    """backend "wyoming": the server at ``stt.uri``, the local faster-whisper as its fallback."""
+    try:
+        from processors.stt.wyoming import remote_first
+    except ImportError as exc:
+        raise ImportError(
+            f"stt.backend 'wyoming' needs: pip install 'teddy[wyoming]' ({exc})"
+        ) from exc
+    assert stage.uri is not None  # checked in the constructor
+    return remote_first(stage.uri, local)
 
 
 def _enhanced_audio(task: _Task) -> dict[str, Any] | None:

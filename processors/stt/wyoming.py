@@ -26,7 +26,6 @@ from wyoming.client import AsyncClient
 
 from processors.audio.samples import TARGET_RATE, Float32Array
 from processors.stt.backends import Redecoder, SttBackend
-from processors.stt.guard import GuardConfig
 from processors.stt.types import Segment, Transcript
 from processors.wyoming_link import RemoteUnavailable, WyomingLink, read_until
 
@@ -46,29 +45,6 @@ def compression_ratio(text: str) -> float:
 
 def pcm16(audio: Float32Array) -> bytes:
     return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-
-
-def check_remote_options(
-    uri: str | None, no_speech_threshold: float | None, logprob_threshold: float | None
-) -> None:
-    """At start: refuse a missing address; warn about guard thresholds a server cannot honour."""
-    if not uri:
-        raise ValueError("stt.backend 'wyoming' needs stt.uri (tcp://HOST:PORT or unix://PATH)")
-    defaults = GuardConfig()
-    tuned = [
-        f"{key} = {value}"
-        for key, value, default in (
-            ("stt.no_speech_threshold", no_speech_threshold, defaults.no_speech_threshold),
-            ("stt.logprob_threshold", logprob_threshold, defaults.logprob_threshold),
-        )
-        if value is not None and value != default
-    ]
-    if tuned:
-        log.warning(
-            "%s: a Wyoming server sends text without scores, so these apply only when the "
-            "local engine answers; the VAD gate and the repetition guard still apply to all",
-            ", ".join(tuned),
-        )
 
 
 class WyomingSttBackend:
@@ -148,3 +124,11 @@ class RemoteFirst:
         if isinstance(local, Redecoder):
             return local.redecode(audio, language, beam_size)
         return local.transcribe(audio, language, beam_size)
+
+
+def remote_first(uri: str, local: Callable[[], SttBackend]) -> RemoteFirst:
+    """The server at ``uri`` first, ``local()`` as its fallback, loaded now so that it is ready
+    the moment the server fails."""
+    backend = RemoteFirst(WyomingSttBackend(uri), local)
+    backend.local()
+    return backend

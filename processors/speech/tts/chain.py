@@ -12,12 +12,16 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from processors.speech.tts.base import Float32Array, TtsBackend, TtsError, TtsUnavailable
 from processors.speech.tts.espeak import EspeakBackend
 from processors.speech.tts.hibari import DEFAULT_VOICE, HibariBackend
 from processors.speech.tts.piper import PiperBackend
 from processors.speech.tts.rate import SpeakingRate
+
+if TYPE_CHECKING:
+    from processors.wyoming_link import WyomingLink
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +39,10 @@ def create_backend(
     the Wyoming server of backend "wyoming"."""
     rate = rate or SpeakingRate()
     if name == "wyoming":
-        from processors.speech.tts.wyoming import WyomingTtsBackend
-
+        try:
+            from processors.speech.tts.wyoming import WyomingTtsBackend
+        except ImportError as exc:
+            raise TtsUnavailable(f"{exc}; pip install 'teddy[wyoming]'") from exc
         if not uri:
             raise ValueError("tts.backend 'wyoming' needs tts.uri (tcp://HOST:PORT or unix://PATH)")
         log.warning(
@@ -96,7 +102,7 @@ class TtsChain:
         ]
         return cls(makers)
 
-    def links(self) -> list[object]:
+    def links(self) -> list[WyomingLink]:
         """The Wyoming links of loaded remote backends, for health."""
         with self._lock:
             backends = list(self._loaded.values())
@@ -109,13 +115,16 @@ class TtsChain:
                 return self._loaded[index]
             if index in self._failed:
                 return None
-            backend = self._factories[index]()
+            factory = self._factories[index]
+            name = str(getattr(factory, "args", (f"backend {index}",))[0])
             try:
+                backend = factory()  # a remote backend without its package fails here
+                name = backend.name
                 backend.load()
             except (TtsUnavailable, OSError, ValueError) as exc:
                 self._failed.add(index)
-                self.failures[backend.name] = str(exc)
-                log.warning("TTS backend %s unavailable: %s", backend.name, exc)
+                self.failures[name] = str(exc)
+                log.warning("TTS backend %s unavailable: %s", name, exc)
                 return None
             self._loaded[index] = backend
             return backend
