@@ -134,18 +134,18 @@ async def read_until(client: AsyncClient, accept: Callable[[str], bool]) -> Even
             return event
 
 
+async def describe_exchange(client: AsyncClient) -> Info:
+    """Describe -> Info on an open connection."""
+    await client.write_event(Describe().event())
+    return Info.from_event(await read_until(client, Info.is_type))
+
+
 async def describe(uri: str, timeout_s: float = 3.0) -> Info:
-    """Describe -> Info (what `teddy doctor` asks each configured server)."""
-
-    async def exchange(client: AsyncClient) -> Info:
-        await client.write_event(Describe().event())
-        event = await read_until(client, Info.is_type)
-        return Info.from_event(event)
-
+    """Describe -> Info on a connection of its own (what `teddy doctor` asks each server)."""
     client = AsyncClient.from_uri(uri)
     async with asyncio.timeout(timeout_s):
         await client.connect()
         try:
-            return await exchange(client)
+            return await describe_exchange(client)
         finally:
             await client.disconnect()

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from processors.wyoming_link import describe
-
 BIN = Path(sys.executable).parent
 
 
@@ -63,6 +61,8 @@ class WyomingServer:
         ]
 
     def start(self, timeout_s: float = 60.0) -> None:
+        from processors.wyoming_link import describe  # the optional extra: only when used
+
         if self.uri.startswith("unix://"):
             Path(self.uri[len("unix://") :]).unlink(missing_ok=True)
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}

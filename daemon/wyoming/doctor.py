@@ -45,14 +45,18 @@ def _server(kind: str, uri: str, voice: str | None) -> Finding:
             return _finding("FAIL", name, "answers, but offers no speech-to-text model",
                             "point stt.uri at a wyoming-faster-whisper server")  # fmt: skip
         return _finding("ok", name, f"speech-to-text: {', '.join(models)}")
-    voices = [v.name for p in info.tts for v in p.voices if v.installed]
+    voices = [v.name for p in info.tts for v in p.voices]  # wyoming-piper: its whole catalogue
     if not voices:
         return _finding("FAIL", name, "answers, but offers no voice",
                         "point tts.uri at a wyoming-piper server")  # fmt: skip
     if voice and voice not in voices:
-        detail = f"tts.voice {voice!r} is not installed there (it has {', '.join(voices)})"
-        return _finding("FAIL", name, detail, "set tts.voice to one of those")
-    return _finding("ok", name, f"voices: {', '.join(voices)}")
+        detail = f"tts.voice {voice!r} is not offered there"
+        return _finding("FAIL", name, detail, "leave tts.voice unset (the server's own voice)")
+    if voice:
+        detail = f"tts.voice {voice!r} is offered; it must be on the server's disk, or "
+        return _finding("warn", name, detail + "wyoming-piper stalls trying to download it",
+                        "leave tts.voice unset to use the server's --voice")  # fmt: skip
+    return _finding("ok", name, f"answers; {len(voices)} voice(s) offered, its own voice used")
 
 
 def _listen_free(listen: str) -> Finding:

@@ -4,14 +4,15 @@ One exchange per sentence: Synthesize -> AudioStart, AudioChunk..., AudioStop (w
 answers at 22,050 Hz). The TTS chain puts the local engines behind it: a sentence the server
 cannot speak (down, refused, slower than the timeout, backing off) is spoken locally, and the
 link reports degraded until the server answers again. Loading never fails on a server that is
-merely down (it may come up later); it does fail on a voice the server does not have, because
-wyoming-piper would try to download it, blocking its own event loop. The speaking rate is the
-server's own setting (wyoming-piper ``--length-scale``), so ``tts.rate`` cannot apply here.
+merely down (it may come up later); it does fail on a voice the server does not offer. Leave
+``tts.voice`` unset to use the server's own ``--voice``: wyoming-piper lists its whole catalogue
+as installed and tries to download any other voice asked for, blocking its event loop (for every
+bear) until the download fails offline. The speaking rate is the server's own setting
+(wyoming-piper ``--length-scale``), so ``tts.rate`` cannot apply here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import numpy as np
@@ -21,10 +22,9 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from processors.speech.tts.base import Float32Array, TtsError, TtsUnavailable
 from processors.wyoming_link import (
-    NETWORK_ERRORS,
     RemoteUnavailable,
     WyomingLink,
-    describe,
+    describe_exchange,
     read_until,
 )
 
@@ -46,29 +46,33 @@ class WyomingTtsBackend:
         self.link = WyomingLink(uri, timeout_s, role="tts")
         self.voice = voice or None
         self._rate = 22_050
-        self._voice_checked = self.voice is None
+        self._voice_checked = False
 
     @property
     def sample_rate(self) -> int:
         return self._rate
 
     def load(self) -> None:
-        """Ask the server what it has (Describe -> Info); a missing voice is TtsUnavailable.
+        """Ask the server what it offers (Describe -> Info); a voice it lacks is TtsUnavailable.
         A server that does not answer is only logged: sentences fall back until it does."""
         try:
             self.check_voice()
-        except NETWORK_ERRORS as exc:
-            log.warning("Wyoming TTS server %s not reachable yet: %s", self.link.uri, exc)
+        except RemoteUnavailable as exc:
+            log.warning("Wyoming TTS server not reachable yet: %s", exc)
 
     def check_voice(self) -> None:
+        """Once per backend, on the first exchange that reaches the server."""
         if self._voice_checked:
             return
-        info = asyncio.run(describe(self.link.uri, self.link.timeout_s))
-        voices = {v.name for program in info.tts for v in program.voices if v.installed}
-        if self.voice not in voices:
+        info = self.link.run(describe_exchange)
+        voices = {v.name for program in info.tts for v in program.voices}
+        if not voices:
+            raise TtsUnavailable(f"{self.link.uri} offers no text-to-speech voice")
+        if self.voice is not None and self.voice not in voices:
+            shown = ", ".join(sorted(voices)[:10]) + (", ..." if len(voices) > 10 else "")
             raise TtsUnavailable(
-                f"tts.voice {self.voice!r} is not installed on {self.link.uri} "
-                f"(it has: {', '.join(sorted(voices)) or 'none'})"
+                f"tts.voice {self.voice!r} is not offered by {self.link.uri} (it has: {shown}); "
+                "leave tts.voice unset to use the server's own voice"
             )
         self._voice_checked = True
 
@@ -76,8 +80,8 @@ class WyomingTtsBackend:
         """The sentence's audio as float32 (TtsError when the server cannot speak it)."""
         try:
             self.check_voice()
-        except NETWORK_ERRORS as exc:
-            raise TtsError(f"wyoming {self.link.uri}: {exc}") from exc
+        except RemoteUnavailable as exc:
+            raise TtsError(str(exc)) from exc
         voice = SynthesizeVoice(name=self.voice) if self.voice else None
 
         async def exchange(client: AsyncClient) -> tuple[int, bytes]:
