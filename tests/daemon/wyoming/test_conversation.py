@@ -25,13 +25,17 @@ from daemon.wyoming.conversation import NO_REPLY, ConversationServer
 
 
 async def _call(uri: str, event: Event, accept: tuple[str, ...]) -> Event:
-    async with AsyncClient.from_uri(uri) as client:
+    client = AsyncClient.from_uri(uri)
+    await client.connect()
+    try:
         await client.write_event(event)
         while True:
             answer = await asyncio.wait_for(client.read_event(), 60)
             assert answer is not None, "the server closed without answering"
             if answer.type in accept:
                 return answer
+    finally:
+        await client.disconnect()
 
 
 async def _ask(uri: str, text: str, conversation_id: str = "ha-1") -> Event:
