@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,9 @@ class WyomingServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} server exited: {self.log.read_text()[-2000:]}")
             try:
-                asyncio.run(describe(self.uri, timeout_s=2.0))
+                # in a thread of its own: start() may be called from inside a running loop
+                with ThreadPoolExecutor(1) as pool:
+                    pool.submit(asyncio.run, describe(self.uri, timeout_s=2.0)).result()
                 return
             except (OSError, TimeoutError, ValueError):
                 time.sleep(0.2)
