@@ -17,6 +17,7 @@ bear's own CPU: faster-whisper tiny.en int8 with ``--stt-threads``, Piper joe), 
 Ratios are fleet / local at the same percentile.
 
     .venv/bin/python benchmarks/fleet.py [--bears 1,2,4,8] [--turns 4] [--interval 10]
+        [--stt-servers 1] [--stt-threads 2]
 """
 
 from __future__ import annotations
@@ -100,12 +101,22 @@ async def bear(
 
 
 async def fleet(
-    n: int, stt_uri: str, tts_uri: str, audio: list[Float32Array], turns: int, interval: float
+    n: int,
+    stt_uris: list[str],
+    tts_uri: str,
+    audio: list[Float32Array],
+    turns: int,
+    interval: float,
 ) -> Run:
     run = Run()
-    # one client object per bear, as each bear has its own daemon
+    # one client object per bear, as each bear has its own daemon; bear k uses STT server
+    # k mod len(stt_uris) (the fixed-group topology of docs/fleet.md)
     pairs = [
-        (WyomingSttBackend(stt_uri, 30.0), WyomingTtsBackend(tts_uri, None, 30.0)) for _ in range(n)
+        (
+            WyomingSttBackend(stt_uris[k % len(stt_uris)], 30.0),
+            WyomingTtsBackend(tts_uri, None, 30.0),
+        )
+        for k in range(n)
     ]
     await asyncio.gather(
         *(bear(i, s, t, audio, turns, interval, run) for i, (s, t) in enumerate(pairs))
@@ -144,22 +155,29 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4, help="turns per bear")
     parser.add_argument("--interval", type=float, default=10.0, help="mean seconds between turns")
     parser.add_argument("--stt-threads", type=int, default=2, help="server and local STT threads")
+    parser.add_argument(
+        "--stt-servers", type=int, default=1, help="STT server processes (bear k uses k mod this)"
+    )
     args = parser.parse_args()
     audio = clips()
     folder = Path(tempfile.mkdtemp(prefix="teddy-fleet-"))
-    stt_server = WyomingServer(
-        "stt", folder, f"tcp://127.0.0.1:{free_port()}", threads=args.stt_threads
-    )
+    stt_servers = [
+        WyomingServer("stt", folder, f"tcp://127.0.0.1:{free_port()}", args.stt_threads, f"stt{i}")
+        for i in range(args.stt_servers)
+    ]
+    stt_uris = [server.uri for server in stt_servers]
     tts_server = WyomingServer("tts", folder, f"tcp://127.0.0.1:{free_port()}")
     try:
-        stt_server.start()
         tts_server.start()
-        # warm both servers (first decode allocates buffers), then the local engines
-        asyncio.run(fleet(1, stt_server.uri, tts_server.uri, audio[:1], 1, 0.01))
+        for server in stt_servers:
+            server.start()
+            # warm up (the first decode allocates buffers)
+            asyncio.run(fleet(1, [server.uri], tts_server.uri, audio[:1], 1, 0.01))
         base = local_baseline(audio, args.stt_threads)
         print(
             f"data: {len(audio)} real recordings <= 7 s from tests/data/speech_real; "
-            f"STT tiny.en int8 beam 5, {args.stt_threads} threads; TTS Piper joe medium"
+            f"STT tiny.en int8 beam 5, {args.stt_servers} server(s) x {args.stt_threads} threads; "
+            "TTS Piper joe medium"
         )
         print(
             f"turn interval {args.interval:g} s +-50 %, {args.turns} turns per bear; "
@@ -170,9 +188,7 @@ def main() -> None:
         print(row("local", base, base))
         best = 0
         for n in (int(x) for x in args.bears.split(",")):
-            run = asyncio.run(
-                fleet(n, stt_server.uri, tts_server.uri, audio, args.turns, args.interval)
-            )
+            run = asyncio.run(fleet(n, stt_uris, tts_server.uri, audio, args.turns, args.interval))
             print(row(f"{n} fleet", run, base), flush=True)
             if run.transcript_s and pct(run.transcript_s, 95) <= TARGET_P95_S and not run.errors:
                 best = n
@@ -181,7 +197,8 @@ def main() -> None:
         mean = statistics.fmean(base.transcript_s)
         print(f"local mean transcript {mean:.2f} s (a bear decoding on its own CPU)")
     finally:
-        stt_server.stop()
+        for server in stt_servers:
+            server.stop()
         tts_server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 

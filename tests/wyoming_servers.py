@@ -38,14 +38,23 @@ def piper_voice_dir() -> Path:
 class WyomingServer:
     """One server process; ``uri`` stays the same across stop/start."""
 
-    def __init__(self, kind: str, folder: Path, uri: str | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        kind: str,
+        folder: Path,
+        uri: str | None = None,
+        threads: int = 1,
+        name: str | None = None,
+    ) -> None:
+        """``kind`` "stt" or "tts"; ``name`` tells several of a kind apart (files, socket)."""
         self.kind, self.folder, self.threads = kind, folder, threads
-        self.uri = uri or f"unix://{folder / (kind + '.sock')}"
+        self.name = name or kind
+        self.uri = uri or f"unix://{folder / (self.name + '.sock')}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = folder / f"{kind}.log"
+        self.log = folder / f"{self.name}.log"
 
     def command(self) -> list[str]:
-        data = self.folder / f"{self.kind}-data"
+        data = self.folder / f"{self.name}-data"
         data.mkdir(exist_ok=True)
         if self.kind == "stt":
             return [
