@@ -63,6 +63,10 @@ def create_backend(
 def fallback_order(preferred: str) -> list[str]:
     if preferred not in BACKENDS:
         raise ValueError(f"tts.backend {preferred!r} is not one of {', '.join(BACKENDS)}")
+    if preferred == "wyoming":
+        # Piper first: a Wyoming server is usually wyoming-piper with the same joe voice, so a
+        # sentence spoken locally mid-reply does not change the bear's voice (if teddy[piper])
+        return ["wyoming", "piper", "hibari", "espeak-ng"]
     return [preferred, *(b for b in LOCAL_BACKENDS if b != preferred)]
 
 
