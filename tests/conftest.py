@@ -1,3 +1,4 @@
-"""Shared fixtures: the virtual-audio rig and the local Messages-API server are pytest plug-ins."""
+"""Shared fixtures: the virtual-audio rig, the local Messages-API server and real Wyoming servers
+are pytest plug-ins."""
 
-pytest_plugins = ["tests.audio_rig", "tests.fake_messages_api"]
+pytest_plugins = ["tests.audio_rig", "tests.fake_messages_api", "tests.wyoming_servers"]

@@ -13,6 +13,7 @@ from daemon.ops.health_checks import (
     Backlog,
     HistoryWrites,
     PerformanceSource,
+    RemoteLink,
     backlog_check,
     capture_check,
     history_check,
@@ -20,6 +21,7 @@ from daemon.ops.health_checks import (
     loop_lag_check,
     model_check,
     processor_check,
+    wyoming_check,
 )
 from daemon.ops.looplag import LoopLagMonitor
 
@@ -55,6 +57,12 @@ def register_checks(
     if stages is not None:
         health.register("models", model_check(lambda: stages.models))
         health.register("llm", llm_check(stages.llm_state))
+
+        def links() -> list[RemoteLink]:
+            return [*stages.transcriber.links(), *stages.speaker.chain.links()]
+
+        if links():  # only with stt/tts backend "wyoming"
+            health.register("wyoming", wyoming_check(links))
     health.register("database", history_check(history, history_path))
     if backlog is not None:
         health.register("backlog", backlog_check(backlog))

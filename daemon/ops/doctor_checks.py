@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from daemon.config import TeddyConfig
 from daemon.history.db import resolve_history_path
+from daemon.wyoming.doctor import wyoming_findings
 
 Level = Literal["ok", "warn", "FAIL"]
 
@@ -271,10 +272,16 @@ def check_tts(config: TeddyConfig) -> list[Finding]:
             findings.append(Finding("ok", name, detail))
         else:
             findings.append(Finding("FAIL" if chosen else "warn", name, detail, fix))
-    if config.tts.backend not in backends:
+    if config.tts.backend not in (*backends, "wyoming"):  # wyoming: check_wyoming_servers
         detail = f"unknown tts.backend {config.tts.backend!r}"
         findings.append(Finding("FAIL", "tts backend", detail, f"use one of {', '.join(backends)}"))
     return findings
+
+
+def check_wyoming_servers(config: TeddyConfig) -> list[Finding]:
+    """Configured Wyoming servers answer Describe; ``wyoming.listen`` can be bound."""
+    return [Finding(level, name, detail, fix)  # type: ignore[arg-type]
+            for level, name, detail, fix in wyoming_findings(config)]  # fmt: skip
 
 
 def check_db(config: TeddyConfig) -> list[Finding]:
@@ -341,6 +348,7 @@ ALL_CHECKS: tuple[DoctorCheck, ...] = (
     check_vad,
     check_emotion,
     check_tts,
+    check_wyoming_servers,
     check_db,
     check_api_key,
 )

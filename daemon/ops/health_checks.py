@@ -308,3 +308,38 @@ def loop_lag_check(
         return Check(state, f"max lag {lag * 1000:.0f} ms", data)
 
     return check
+
+
+class RemoteLink(Protocol):
+    """What :func:`wyoming_check` reads (``processors.wyoming_link.WyomingLink``)."""
+
+    uri: str
+    exchanges: int
+    fallbacks: int
+
+    def state(self) -> tuple[str, str | None]: ...
+
+
+def wyoming_check(links: Callable[[], list[RemoteLink]]) -> SyncCheck:
+    """Degraded while a Wyoming server's last exchange failed (the local engine answers then)."""
+
+    def check() -> Check:
+        found = links()
+        data = {
+            link.uri: {
+                "state": link.state()[0],
+                "exchanges": link.exchanges,
+                "fallbacks": link.fallbacks,
+            }
+            for link in found
+        }
+        down = [reason for link in found for state, reason in [link.state()] if state != "ok"]
+        if down:
+            return Check(
+                "degraded",
+                "; ".join(r or "unreachable" for r in down) + "; local engine answers",
+                data,
+            )
+        return Check("ok", f"{len(found)} server(s) answering", data)
+
+    return check

@@ -51,8 +51,11 @@ class Speaker:
         on_speaking: Callable[[bool], None] | None = None,
         chain: TtsChain | None = None,
         output: Output | None = None,
+        uri: str | None = None,
     ) -> None:
-        self.chain = chain or TtsChain.from_config(backend, fallback, SpeakingRate(rate), voice)
+        self.chain = chain or TtsChain.from_config(
+            backend, fallback, SpeakingRate(rate), voice, uri
+        )
         self.output: Output = output or AudioOutput(output_device)
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
@@ -70,8 +73,7 @@ class Speaker:
         on_speaking: Callable[[bool], None] | None = None,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
-        local = {k: v for k, v in tts.items() if k != "uri"}  # uri: a Wyoming server's address
-        return cls(**local, output_device=output_device, on_speaking=on_speaking)
+        return cls(**tts, output_device=output_device, on_speaking=on_speaking)
 
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:

@@ -9,6 +9,7 @@ model instance already uses all the threads it is given.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import threading
 from pathlib import Path
@@ -17,14 +18,19 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from processors.audio.samples import TARGET_RATE, Float32Array
+from processors.stt.guard import GuardConfig
 from processors.stt.types import Segment, Transcript
 from processors.stt.window import EncoderWindow, windowed_model_class
 
-BACKENDS = ("faster-whisper", "openai-whisper")
+log = logging.getLogger(__name__)
+
+BACKENDS = ("faster-whisper", "openai-whisper", "wyoming")
 
 
 class SttBackend(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
     model_path: Path
 
     def transcribe(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
@@ -176,6 +182,29 @@ class OpenAIWhisperBackend:
         return Transcript(segments, str(result.get("language") or language or "en"))
 
 
+def check_remote_options(
+    uri: str | None, no_speech_threshold: float | None, logprob_threshold: float | None
+) -> None:
+    """At start: refuse a missing address; warn about guard thresholds a server cannot honour."""
+    if not uri:
+        raise ValueError("stt.backend 'wyoming' needs stt.uri (tcp://HOST:PORT or unix://PATH)")
+    defaults = GuardConfig()
+    tuned = [
+        f"{key} = {value}"
+        for key, value, default in (
+            ("stt.no_speech_threshold", no_speech_threshold, defaults.no_speech_threshold),
+            ("stt.logprob_threshold", logprob_threshold, defaults.logprob_threshold),
+        )
+        if value is not None and value != default
+    ]
+    if tuned:
+        log.warning(
+            "%s: a Wyoming server sends text without scores, so these apply only when the "
+            "local engine answers; the VAD gate and the repetition guard still apply to all",
+            ", ".join(tuned),
+        )
+
+
 def create_backend(
     backend: str,
     model: str,
@@ -191,6 +220,8 @@ def create_backend(
     """
     from processors.stt.models import resolve_ct2_model, resolve_openai_checkpoint
 
+    if backend == "wyoming":
+        raise ValueError("stt.backend 'wyoming' is built by processors.stt.wyoming.remote_first")
     if backend == "faster-whisper":
         return FasterWhisperBackend(
             resolve_ct2_model(model, cache_dir), device, compute_type, cpu_threads, encoder_window

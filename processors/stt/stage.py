@@ -12,20 +12,29 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from processors.audio.samples import TARGET_RATE, BadAudio, Float32Array, as_float32
 from processors.results import Transcription
-from processors.stt.backends import BACKENDS, Redecoder, SttBackend, create_backend
+from processors.stt.backends import (
+    BACKENDS,
+    Redecoder,
+    SttBackend,
+    check_remote_options,
+    create_backend,
+)
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
 from processors.stt.speculation import SpeculationCache
 from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
+
+if TYPE_CHECKING:
+    from processors.wyoming_link import WyomingLink
 
 ENHANCEMENT_TYPE = "audio_enhancement"
 
@@ -57,6 +66,7 @@ class Transcriber:
         min_speech_ratio: float | None = None,
         encoder_window_s: float | None = None,
         speculative: bool = True,
+        uri: str | None = None,
     ) -> None:
         """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
 
@@ -65,6 +75,7 @@ class Transcriber:
         None: the per-model default (the full window for every model since issue 11).
         ``speculative``: accept :meth:`speculate` calls (decodes at a pause, reused when the
         utterance's audio turns out identical).
+        ``uri``: the Wyoming server of backend "wyoming" (the local model is its fallback).
         """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -74,7 +85,10 @@ class Transcriber:
             encoder_window_s = DEFAULT_WINDOW_S.get(model, 0.0)
         if encoder_window_s < 0:
             raise ValueError("encoder_window_s must be >= 0 (0: the full 30 s window)")
+        if backend == "wyoming":
+            check_remote_options(uri, no_speech_threshold, logprob_threshold)
         self.backend_name = backend
+        self.uri = uri
         self.model = model
         self.device = device
         self.compute_type = compute_type
@@ -108,6 +122,11 @@ class Transcriber:
         stage._backend = backend
         return stage
 
+    def links(self) -> list[WyomingLink]:
+        """The Wyoming link of a remote backend, for health (none for a local engine)."""
+        link = getattr(self._backend, "link", None)
+        return [link] if link is not None else []
+
     @property
     def loaded(self) -> bool:
         return self._backend is not None
@@ -116,8 +135,9 @@ class Transcriber:
         """Load the model (once; concurrent callers wait for the same load)."""
         with self._load_lock:
             if self._backend is None:
-                self._backend = create_backend(
-                    self.backend_name,
+                local = functools.partial(
+                    create_backend,
+                    "faster-whisper" if self.backend_name == "wyoming" else self.backend_name,
                     self.model,
                     self.device,
                     self.compute_type,
@@ -125,6 +145,7 @@ class Transcriber:
                     self.cache_dir,
                     self.encoder_window,
                 )
+                self._backend = local() if self.backend_name != "wyoming" else _remote(self, local)
             return self._backend
 
     @classmethod
@@ -133,7 +154,6 @@ class Transcriber:
         ``encoder_window_s = "auto"`` meaning the per-model default); ``overrides`` win (the
         daemon's ``max_duration_s``, ``teddy transcribe``'s flags)."""
         kwargs = {**stt, **overrides}
-        kwargs.pop("uri", None)  # the Wyoming server's address; no local engine takes it
         if kwargs.get("encoder_window_s") == "auto":
             kwargs["encoder_window_s"] = None
         return cls(**kwargs)
@@ -216,6 +236,18 @@ class Transcriber:
             model=self.model,
             speech_ratio=stats.ratio,
         )
+
+
+def _remote(stage: Transcriber, local: Callable[[], SttBackend]) -> SttBackend:
+    """backend "wyoming": the server at ``stt.uri``, the local faster-whisper as its fallback."""
+    try:
+        from processors.stt.wyoming import remote_first
+    except ImportError as exc:
+        raise ImportError(
+            f"stt.backend 'wyoming' needs: pip install 'teddy[wyoming]' ({exc})"
+        ) from exc
+    assert stage.uri is not None  # checked in the constructor
+    return remote_first(stage.uri, local)
 
 
 def _enhanced_audio(task: _Task) -> dict[str, Any] | None:

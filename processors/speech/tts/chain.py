@@ -1,4 +1,4 @@
-"""Backend choice with fallback: hibari → piper → espeak-ng.
+"""Backend choice with fallback: (a Wyoming server →) hibari → piper → espeak-ng.
 
 The configured backend comes first, then the remaining ones in that order. A backend that fails to
 load is skipped (the reason is kept for health/doctor); a backend that fails on one sentence hands
@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from processors.speech.tts.base import Float32Array, TtsBackend, TtsError, TtsUnavailable
 from processors.speech.tts.espeak import EspeakBackend
@@ -19,16 +20,37 @@ from processors.speech.tts.hibari import DEFAULT_VOICE, HibariBackend
 from processors.speech.tts.piper import PiperBackend
 from processors.speech.tts.rate import SpeakingRate
 
+if TYPE_CHECKING:
+    from processors.wyoming_link import WyomingLink
+
 log = logging.getLogger(__name__)
 
-BACKENDS = ("hibari", "piper", "espeak-ng")
+LOCAL_BACKENDS = ("hibari", "piper", "espeak-ng")
+BACKENDS = (*LOCAL_BACKENDS, "wyoming")
 
 
 def create_backend(
-    name: str, rate: SpeakingRate | None = None, voice: str | None = None
+    name: str,
+    rate: SpeakingRate | None = None,
+    voice: str | None = None,
+    uri: str | None = None,
 ) -> TtsBackend:
-    """A (not yet loaded) backend by its config name; ``voice`` is backend-specific."""
+    """A (not yet loaded) backend by its config name; ``voice`` is backend-specific; ``uri`` is
+    the Wyoming server of backend "wyoming"."""
     rate = rate or SpeakingRate()
+    if name == "wyoming":
+        try:
+            from processors.speech.tts.wyoming import WyomingTtsBackend
+        except ImportError as exc:
+            raise TtsUnavailable(f"{exc}; pip install 'teddy[wyoming]'") from exc
+        if not uri:
+            raise ValueError("tts.backend 'wyoming' needs tts.uri (tcp://HOST:PORT or unix://PATH)")
+        log.warning(
+            "tts.rate applies to the local engines only; a Wyoming server speaks at its own "
+            "pace (for this rate start wyoming-piper with --length-scale %.2f)",
+            rate.piper_length_scale,
+        )
+        return WyomingTtsBackend(uri, voice)
     if name == "hibari":
         return HibariBackend(voice=voice or DEFAULT_VOICE, rate=rate)
     if name == "piper":
@@ -41,7 +63,11 @@ def create_backend(
 def fallback_order(preferred: str) -> list[str]:
     if preferred not in BACKENDS:
         raise ValueError(f"tts.backend {preferred!r} is not one of {', '.join(BACKENDS)}")
-    return [preferred, *(b for b in BACKENDS if b != preferred)]
+    if preferred == "wyoming":
+        # Piper first: a Wyoming server is usually wyoming-piper with the same joe voice, so a
+        # sentence spoken locally mid-reply does not change the bear's voice (if teddy[piper])
+        return ["wyoming", "piper", "hibari", "espeak-ng"]
+    return [preferred, *(b for b in LOCAL_BACKENDS if b != preferred)]
 
 
 @dataclass(frozen=True)
@@ -70,14 +96,21 @@ class TtsChain:
         fallback: bool = True,
         rate: SpeakingRate | None = None,
         voice: str | None = None,
+        uri: str | None = None,
     ) -> TtsChain:
         names = fallback_order(backend) if fallback else [backend]
         # the voice option belongs to the configured backend only
         makers: list[Callable[[], TtsBackend]] = [
-            functools.partial(create_backend, n, rate, voice if n == backend else None)
+            functools.partial(create_backend, n, rate, voice if n == backend else None, uri)
             for n in names
         ]
         return cls(makers)
+
+    def links(self) -> list[WyomingLink]:
+        """The Wyoming links of loaded remote backends, for health."""
+        with self._lock:
+            backends = list(self._loaded.values())
+        return [b.link for b in backends if hasattr(b, "link")]
 
     def _backend(self, index: int) -> TtsBackend | None:
         """The loaded backend at ``index``, or None if it cannot load (reason recorded once)."""
@@ -86,13 +119,16 @@ class TtsChain:
                 return self._loaded[index]
             if index in self._failed:
                 return None
-            backend = self._factories[index]()
+            factory = self._factories[index]
+            name = str(getattr(factory, "args", (f"backend {index}",))[0])
             try:
+                backend = factory()  # a remote backend without its package fails here
+                name = backend.name
                 backend.load()
             except (TtsUnavailable, OSError, ValueError) as exc:
                 self._failed.add(index)
-                self.failures[backend.name] = str(exc)
-                log.warning("TTS backend %s unavailable: %s", backend.name, exc)
+                self.failures[name] = str(exc)
+                log.warning("TTS backend %s unavailable: %s", name, exc)
                 return None
             self._loaded[index] = backend
             return backend
