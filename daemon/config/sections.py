@@ -232,7 +232,8 @@ class TtsConfig(Section):
     )
     voice: OptStr = Field(
         default=None,
-        description="hibari/espeak-ng voice name, Piper .onnx path ('' = the bundled voice)",
+        description="hibari/espeak-ng voice name, Piper .onnx path, Wyoming server voice "
+        "('' = the bundled voice; for wyoming: the server's own)",
     )
     rate: float = Field(
         default=0.85,
