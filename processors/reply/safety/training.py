@@ -23,8 +23,10 @@ from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, Features, ng
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights, verdict
 
 DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
-#: false blocks allowed on the tuning set's benign sentences when picking the threshold
-MAX_TUNE_FALSE_BLOCKS = 0.02
+#: false blocks allowed on the tuning set's benign sentences when picking the threshold. The
+#: tuning set is mostly safety advice full of alarm words (the hardest benign kind), so 5% there
+#: landed at <= 3% on the dev set's benign mix; 2% gave up a sixth of the blocks for 1.5 points
+MAX_TUNE_FALSE_BLOCKS = 0.05
 #: hand-written, varied pairs (read like a bear's replies) weigh more than template-generated
 #: lines, of which there are thousands of near-duplicates; measured in main()'s comparison
 HAND_WRITTEN = ("safety_train_pairs",)
