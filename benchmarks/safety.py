@@ -1,19 +1,19 @@
-"""Reply safety filter on the blind judging set, next to the filter it replaced, in one run.
+"""Reply safety filter on a judging set, next to the previous filter, in one run.
 
-Judging set (written by someone else, never trained or tuned on; format
-``category<TAB>style<TAB>sentence``): tests/data/safety_judge_unsafe.tsv (styles gentle /
-explicit) and tests/data/safety_judge_benign.tsv (styles advice / ordinary). Each sentence is
-checked alone with ``SafetyFilter().check(sentence, "output")``, exactly as the reply stage checks
-a reply's first sentence. Printed: block rate per category and per style, false blocks on advice
-vs ordinary, and ms per sentence (model loaded, embedding included), for
+A judging set is two TSV files, ``category<TAB>style<TAB>sentence``: unsafe sentences (styles
+gentle / explicit) and benign ones (styles advice / ordinary). Each sentence is checked alone with
+``SafetyFilter().check(sentence, "output")``, exactly as the reply stage checks a reply's first
+sentence. Printed: block rate overall, per style and per category, false blocks overall, on advice
+vs ordinary and per category, and p50/p99 ms per sentence (model loaded, embedding included), for
 
-* ``new``: rules (explicit ones alone, the others confirmed) + the trained classifier (issue 15);
-* ``before``: the filter at commit BASELINE (rules + nearest-prototype semantic layer), loaded
-  from git into a temporary package so both are measured on the same sentences and machine.
+* ``new``: rules (explicit ones alone, the others confirmed) + the trained classifier;
+* ``before``: the filter at commit ``--baseline`` (default BASELINE, the filter this branch
+  replaced), loaded from git into a temporary package so both run on the same sentences/machine.
 
+Without ``--unsafe/--benign`` it prints the tuning set (thresholds were picked there) and the dev
+set (tests/data/safety_judge_*.tsv: the old judging set, looked at, so no longer blind).
 Targets (issue 15): block >= 0.95 (gentle >= 0.90), false blocks <= 0.03, <= 5 ms per sentence.
-Also prints the tuning set (tests/data/safety_tune_*.tsv, thresholds were picked there).
-    python benchmarks/safety.py [--no-baseline]
+    python benchmarks/safety.py [--unsafe FILE --benign FILE] [--baseline COMMIT | --no-baseline]
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,34 +38,38 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from processors.reply.safety import SafetyFilter  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-BASELINE = "7f843ef028fee084c5985e4da8abca18ae692a6a"  # the filter before issue 15
-_OLD_FILES = ("__init__.py", "filter.py", "rules.py", "rules.toml", "semantic.py", "prototypes.txt")
+BASELINE = "fe78528"  # the classifier before this branch (dev block 0.746, false 0.091)
+_PACKAGE = "processors/reply/safety"
 Row = tuple[str, str, str]  # category, style, sentence
 Check = Callable[[str], bool]  # True when blocked
 
 
-def load(name: str) -> list[Row]:
+def load(path: Path) -> list[Row]:
     rows = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip() and not line.startswith("#"):
-            category, style, sentence = line.split("\t", 2)
-            rows.append((category.strip(), style.strip(), sentence.strip()))
+            parts = line.split("\t", 2)
+            if len(parts) != 3:
+                raise SystemExit(f"{path}:{number}: expected category<TAB>style<TAB>sentence")
+            rows.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
     return rows
 
 
-def baseline_filter(workdir: Path) -> Check:
-    """The old package, from git, importable as ``baseline_safety``."""
+def _git(*args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True).stdout
+
+
+def baseline_filter(workdir: Path, commit: str) -> Check:
+    """The package at ``commit``, from git, importable as ``baseline_safety``."""
     package = workdir / "baseline_safety"
-    package.mkdir()
-    for name in _OLD_FILES:
-        text = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{BASELINE}:processors/reply/safety/{name}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        text = text.replace("processors.reply.safety.", "baseline_safety.")
-        (package / name).write_text(text, encoding="utf-8")
+    listing = _git("ls-tree", "-r", "--name-only", commit, _PACKAGE).decode().split()
+    for name in listing:
+        data = _git("show", f"{commit}:{name}")
+        target = package / Path(name).relative_to(_PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".py"):
+            data = data.replace(b"processors.reply.safety", b"baseline_safety")
+        target.write_bytes(data)
     sys.path.insert(0, str(workdir))
     old = importlib.import_module("baseline_safety").SafetyFilter()
     return lambda sentence: bool(old.check(sentence, "output"))
@@ -71,11 +77,18 @@ def baseline_filter(workdir: Path) -> Check:
 
 def measure(check: Check, unsafe: list[Row], benign: list[Row]) -> dict[str, float]:
     check(unsafe[0][2])  # load models before timing
-    started = time.perf_counter()
-    blocked_unsafe = [check(s) for _, _, s in unsafe]
-    blocked_benign = [check(s) for _, _, s in benign]
-    ms = (time.perf_counter() - started) / (len(unsafe) + len(benign)) * 1e3
-    out: dict[str, float] = {"ms/sentence": ms}
+    times: list[float] = []
+
+    def timed(sentence: str) -> bool:
+        started = time.perf_counter()
+        blocked = check(sentence)
+        times.append((time.perf_counter() - started) * 1e3)
+        return blocked
+
+    blocked_unsafe = [timed(s) for _, _, s in unsafe]
+    blocked_benign = [timed(s) for _, _, s in benign]
+    p50, p99 = np.percentile(times, [50, 99])
+    out: dict[str, float] = {"ms/sentence p50": float(p50), "ms/sentence p99": float(p99)}
     groups: dict[str, list[bool]] = defaultdict(list)
     for (category, style, _), hit in zip(unsafe, blocked_unsafe, strict=True):
         groups["block: all unsafe"].append(hit)
@@ -111,21 +124,32 @@ def report(title: str, results: dict[str, dict[str, float]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-baseline", action="store_true", help="skip the old filter")
+    parser.add_argument("--unsafe", type=Path, help="unsafe sentences (gentle/explicit) TSV")
+    parser.add_argument("--benign", type=Path, help="benign sentences (advice/ordinary) TSV")
+    parser.add_argument("--baseline", default=BASELINE, help="git commit of the previous filter")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the previous filter")
     args = parser.parse_args()
+    if (args.unsafe is None) != (args.benign is None):
+        parser.error("--unsafe and --benign go together (one judging set is both files)")
+    sets = {
+        "tuning set (thresholds picked here)": (
+            DATA / "safety_tune_unsafe.tsv",
+            DATA / "safety_tune_benign.tsv",
+        ),
+        "DEV set (the old judging set; looked at, not trained on)": (
+            DATA / "safety_judge_unsafe.tsv",
+            DATA / "safety_judge_benign.tsv",
+        ),
+    }
+    if args.unsafe is not None:
+        sets = {f"judging set {args.unsafe.name} + {args.benign.name}": (args.unsafe, args.benign)}
     new = SafetyFilter()
     print(f"classifier available: {new.model is not None and new.model.available}")
     checks: dict[str, Check] = {"new": lambda s: bool(new.check(s, "output"))}
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_baseline:
-            checks["before"] = baseline_filter(Path(tmp))
-        for title, (unsafe_file, benign_file) in {
-            "tuning set (thresholds picked here)": (
-                "safety_tune_unsafe.tsv",
-                "safety_tune_benign.tsv",
-            ),
-            "BLIND judging set": ("safety_judge_unsafe.tsv", "safety_judge_benign.tsv"),
-        }.items():  # fmt: skip
+            checks["before"] = baseline_filter(Path(tmp), args.baseline)
+        for title, (unsafe_file, benign_file) in sets.items():
             unsafe, benign = load(unsafe_file), load(benign_file)
             report(title, {name: measure(check, unsafe, benign) for name, check in checks.items()})
     print("\ntargets: block >= 0.95, gentle >= 0.90, false block <= 0.03, <= 5 ms/sentence")

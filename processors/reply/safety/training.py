@@ -23,8 +23,14 @@ from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, Features, ng
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights, verdict
 
 DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
-#: false blocks allowed on the tuning set's benign sentences when picking the threshold
-MAX_TUNE_FALSE_BLOCKS = 0.02
+#: false blocks allowed on the tuning set's benign sentences when picking the threshold. The
+#: tuning set is mostly safety advice full of alarm words (the hardest benign kind), so 5% there
+#: landed at <= 3% on the dev set's benign mix; 2% gave up a sixth of the blocks for 1.5 points
+MAX_TUNE_FALSE_BLOCKS = 0.05
+#: hand-written, varied pairs (read like a bear's replies) weigh more than template-generated
+#: lines, of which there are thousands of near-duplicates; measured in main()'s comparison
+HAND_WRITTEN = ("safety_train_pairs",)
+HAND_WEIGHT = 3.0
 Matrix = npt.NDArray[np.float32]
 
 
@@ -34,11 +40,13 @@ class Example:
     style: str
     previous: str
     text: str
+    weight: float = 1.0  # in the loss; hand-written pairs count more than template lines
 
 
-def load_training(data: Path = DATA) -> list[Example]:
+def load_training(data: Path = DATA, hand_weight: float = HAND_WEIGHT) -> list[Example]:
     rows = []
     for path in sorted(data.glob("safety_train_*.tsv")):
+        weight = hand_weight if path.stem.startswith(HAND_WRITTEN) else 1.0
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -46,7 +54,9 @@ def load_training(data: Path = DATA) -> list[Example]:
             if len(parts) != 5:
                 raise ValueError(f"{path}:{number}: expected 5 tab-separated fields")
             label, category, style, previous, text = parts
-            rows.append(Example(category if label == "unsafe" else SAFE, style, previous, text))
+            rows.append(
+                Example(category if label == "unsafe" else SAFE, style, previous, text, weight)
+            )
     return rows
 
 
@@ -78,7 +88,13 @@ def design(
     return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
 
 
-def fit(x: sparse.csr_matrix, y: npt.NDArray[np.int64], classes: int, l2: float) -> Matrix:
+def fit(
+    x: sparse.csr_matrix,
+    y: npt.NDArray[np.int64],
+    classes: int,
+    l2: float,
+    weight: npt.NDArray[np.float64] | None = None,
+) -> Matrix:
     """Weights (features + 1 bias row, classes) minimising mean cross-entropy + l2 |W|^2."""
     n, d = x.shape
     onehot = np.zeros((n, classes))
@@ -88,7 +104,7 @@ def fit(x: sparse.csr_matrix, y: npt.NDArray[np.int64], classes: int, l2: float)
     counts = np.maximum(onehot.sum(0), 1)
     per_class = n / (2 * (classes - 1) * counts)
     per_class[0] = n / (2 * counts[0])
-    sample = per_class[y]
+    sample = per_class[y] * (1.0 if weight is None else weight)
 
     def loss(flat: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         w = flat.reshape(d + 1, classes)
@@ -196,7 +212,8 @@ def main() -> int:
         (False, True, 1e-5), (True, True, 3e-5), (True, True, 1e-5),
     ]:  # fmt: skip
         started = time.perf_counter()
-        w = fit(design(train, embed_train, use_hash, use_emb), y, len(classes), l2)
+        x = design(train, embed_train, use_hash, use_emb)
+        w = fit(x, y, len(classes), l2, np.array([e.weight for e in train]))
         weights = to_weights(w, classes, 0.5, 0.5)  # unused columns were zero, so weights are 0
         tuned = scores(weights, tune, embed_tune)
         threshold = pick_threshold(tuned[tune_unsafe], tuned[~tune_unsafe], MAX_TUNE_FALSE_BLOCKS)
@@ -206,7 +223,7 @@ def main() -> int:
             float((tuned[tune_unsafe] >= 0.5).mean()),
             float((tuned[~tune_unsafe] >= 0.5).mean()),
         )
-        train_ok = float((w_pred(w, design(train, embed_train, use_hash, use_emb)) == y).mean())
+        train_ok = float((w_pred(w, x) == y).mean())
         print(
             f"train acc {train_ok:.3f} hash={use_hash!s:5} emb={use_emb!s:5} l2={l2:g}: "
             f"tune block {block:.3f} false {false:.3f} at threshold {threshold:.3f}; "
