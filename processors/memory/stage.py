@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 #: the task type (entry point name in ``teddy.processors``)
 TASK_TYPE = "profile_update"
 MAX_INPUT_CHARS = 1000
+#: a child telling something about themselves speaks in the first person; anything else ("why is
+#: the sky blue?") is not worth a second API call per utterance
+_MAY_DISCLOSE = re.compile(
+    r"\b(i|i'm|im|i've|i'll|i'd|my|mine|me|we|we're|our|us|myself)\b", re.IGNORECASE
+)
 
 
 def _child_text(task: Any) -> str:
@@ -78,7 +84,7 @@ class ProfileUpdater:
         if not self.enabled or not text:
             return ProfileUpdate(facts=[], source="off" if not self.enabled else "patterns")
         today = _today(payload)
-        if self.llm is not None:
+        if self.llm is not None and _MAY_DISCLOSE.search(text):
             try:
                 facts, refused = await self.llm.extract(text, today)
             except Exception as exc:  # the API is down: the patterns still remember the dog

@@ -54,6 +54,12 @@ class ToneTranscriber:
     def speculate(self, audio: Any) -> bool:
         return False  # no early decoding: there is nothing to gain on a tone
 
+    def links(self) -> list[Any]:
+        return []  # a local engine: no Wyoming server to watch
+
+    def close(self) -> None:
+        return None  # no speculation thread to stop
+
     async def __call__(self, task: Any) -> Any:
         from processors.audio.samples import as_float32
         from processors.results import Transcription

@@ -137,6 +137,7 @@ async def test_db_from_a_newer_teddy(tmp_path: Path) -> None:
     import sqlite3
 
     from daemon.history import HistoryDbError, HistoryStore
+    from daemon.history.db import SCHEMA_VERSION
 
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as conn:
@@ -145,7 +146,7 @@ async def test_db_from_a_newer_teddy(tmp_path: Path) -> None:
         await HistoryStore.open(path)
     assert str(caught.value) == (
         f"history database {path} has schema version 99, newer than this teddy understands "
-        "(3); upgrade teddy or point history.path elsewhere"
+        f"({SCHEMA_VERSION}); upgrade teddy or point history.path elsewhere"
     )
 
 

@@ -109,3 +109,14 @@ async def test_the_patterns_answer_when_the_api_fails(messages_api: FakeMessages
 
 async def test_no_words_no_facts() -> None:
     assert (await ProfileUpdater()(_task())).facts == []
+
+
+async def test_no_first_person_no_second_api_call(messages_api: FakeMessagesAPI) -> None:
+    """A question about the world tells nothing about the child: no extraction call for it."""
+    updater = _online(messages_api)
+    result = await updater(_task("Why is the sky blue?"))
+    assert result.facts == [] and result.source == "patterns"
+    assert messages_api.requests == []
+    await updater(_task("I have a hamster called Bun."))
+    assert len(messages_api.requests) == 1
+    await updater.aclose()
