@@ -45,7 +45,8 @@ from daemon.ops.shutdown import StopSignals
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
-    from daemon.hearing.endpointing import SpeechEnded
+    from daemon.hearing.echo import PlaybackReference
+    from daemon.hearing.endpointing import BargeIn, SpeechEnded
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
 
@@ -88,9 +89,11 @@ class Daemon:
         self.http: HealthServer | None = None
         self.pipeline: Pipeline | None = None
         self.listener: Listener | None = None
+        self.reference: PlaybackReference | None = None  # what the bear played (barge-in)
         self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
         self._background: list[asyncio.Task[Any]] = []
+        self._barge_ins: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._signal_guard: StopSignals | None = None
         self.exit_code = 0
@@ -136,6 +139,7 @@ class Daemon:
             cfg,
             output_device=self.output_spec,
             on_speaking=gate,
+            playback_tap=self.reference.played if self.reference is not None else None,
             speaking_mark=lambda iid: self.guard.write(
                 "speaking mark", lambda: journal.speaking(iid)
             ),
@@ -244,17 +248,33 @@ class Daemon:
 
     def _make_listener(self) -> Listener:
         from daemon.hearing import open_source
+        from daemon.hearing.bargein import OnsetGuard
+        from daemon.hearing.echo import EchoCanceller, PlaybackReference
         from daemon.hearing.endpointing import Endpointer
         from daemon.hearing.listener import Listener
 
         cfg = self.config
+        echo = None
+        if cfg.audio.barge_in:  # full duplex: hear the child over the bear, minus its own echo
+            self.reference = PlaybackReference()
+            echo = EchoCanceller(self.reference)
         endpointer = Endpointer.from_config(
-            cfg.vad.model_dump(), max_utterance_s=cfg.audio.max_utterance_s
+            cfg.vad.model_dump(),
+            max_utterance_s=cfg.audio.max_utterance_s,
+            guard=OnsetGuard(echo.echo_level) if echo is not None else None,
         )
         source: Any = open_source(self.input_spec, fast=self.fast_replay)
         if self.fast_replay:
             source = PacedSource(source, self._backlog_room)
-        return Listener(source, endpointer, self._on_utterance)
+        return Listener(
+            source, endpointer, self._on_utterance, echo=echo, on_barge_in=self._on_barge_in
+        )
+
+    def _on_barge_in(self, event: BargeIn) -> None:
+        if self.stages is not None:
+            task = asyncio.create_task(self.stages.speaker.interrupt(), name="teddy-barge-in")
+            self._barge_ins.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(self._barge_ins.discard)
 
     async def _backlog_room(self) -> None:
         if self.intake is not None:

@@ -1,4 +1,9 @@
-"""Microphone (or replay) → endpointer → pipeline, with the bear's own voice gated out."""
+"""Microphone (or replay) → [echo canceller] → endpointer → pipeline.
+
+Half duplex (no canceller): the endpointer ignores the microphone while the bear speaks. Full
+duplex (``audio.barge_in``): every frame goes through the echo canceller first, the endpointer keeps
+listening, and a confirmed barge-in calls ``on_barge_in`` (the daemon stops the bear).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from daemon.hearing import AudioSource
+from daemon.hearing.echo import EchoCanceller
 from daemon.hearing.endpointing import (
+    BargeIn,
     Endpointer,
     Event,
     Float32Array,
@@ -18,7 +25,6 @@ from daemon.hearing.endpointing import (
     SpeechResumed,
     SpeechStarted,
     UtteranceDropped,
-    listen,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,8 @@ class Listener:
         endpointer: Endpointer,
         on_utterance: UtteranceHandler,
         speculator: Speculator | None = None,
+        echo: EchoCanceller | None = None,
+        on_barge_in: Callable[[BargeIn], None] | None = None,
     ) -> None:
         self.source = source
         self.endpointer = endpointer
@@ -56,6 +64,9 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self.utterances = 0
         self.dropped: dict[str, int] = {}
+        self.echo = echo
+        self.on_barge_in = on_barge_in
+        self.barge_ins = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -68,7 +79,12 @@ class Listener:
 
     async def _run(self) -> None:
         try:
-            async for event in listen(self.source, self.endpointer):
+            async for frame in self.source.frames():
+                if self.echo is not None:
+                    frame = self.echo.process(frame)
+                for event in self.endpointer.process(frame):
+                    self._handle(event)
+            for event in self.endpointer.flush():
                 self._handle(event)
         except asyncio.CancelledError:
             raise
@@ -80,6 +96,14 @@ class Listener:
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             log.debug("speech started at %.3f", event.t)
+        elif isinstance(event, BargeIn):
+            self.barge_ins += 1
+            log.info("barge-in: the child spoke over the bear")
+            if self.on_barge_in is not None:
+                try:
+                    self.on_barge_in(event)
+                except Exception:
+                    log.exception("barge-in handler failed")
         elif isinstance(event, SpeechPaused):
             self.pauses += 1
             if self.speculator is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.config.sections import HealthConfig
+from daemon.ops.bargein_check import barge_in_check
 from daemon.ops.health import HealthRegistry
 from daemon.ops.health_checks import (
     Backlog,
@@ -47,6 +48,7 @@ def register_checks(
     )
     if listener is not None:
         health.register("capture", capture_check(lambda: listener.source.state))
+        health.register("barge_in", barge_in_check(listener))
     if stages is not None:
         health.register("models", model_check(lambda: stages.models))
         health.register("llm", llm_check(stages.llm_state))
