@@ -31,8 +31,8 @@ class OnsetGuard:
         self,
         echo_level: EchoLevel | None = None,
         *,
-        hits: int = 3,
-        span: int = 5,
+        hits: int = 2,
+        span: int = 4,
         margin_db: float = 9.0,
         min_dbfs: float = -35.0,
     ) -> None:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 Float32Array = npt.NDArray[np.float32]
 
-MIN_CONFIDENCE = 6.0  # peak / median |correlation|: below this the estimate is not used
+MIN_CONFIDENCE = 20.0  # peak / median |correlation|: below this the estimate is not used
 
 
 @dataclass(frozen=True)

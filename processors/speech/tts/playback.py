@@ -31,7 +31,7 @@ DEFAULT_LATENCY_S = 0.05
 # hibari ~0.33 s, which the child waited through after the handover), less a short lead-in.
 LEAD_SILENCE_DB = -50.0
 LEAD_IN_S = 0.01
-FADE_S = 0.03  # a stop ramps the voice down over this long instead of cutting it (a click)
+FADE_S = 0.02  # a stop ramps the voice down over this long instead of cutting it (a click)
 
 #: ``tap(mono_block, sample_rate, monotonic_time)``: called just before a block is written
 PlaybackTap = Callable[[Float32Array, int, float], None]

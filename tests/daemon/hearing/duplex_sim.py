@@ -24,7 +24,7 @@ RATE = 16_000
 FRAME = 512
 PLAY_BLOCK = 320  # the speaker writes 20 ms blocks ...
 PLAY_AHEAD = 960  # ... up to 60 ms before they sound (the output buffer)
-FADE = 480  # 30 ms fade-out after a stop
+FADE = 320  # 20 ms fade-out after a stop
 STOP_DRAIN = 960 + 320  # a stop: what is buffered still plays, one block more at worst
 T0 = 5000.0  # the virtual clock's origin (monotonic seconds)
 
@@ -114,7 +114,7 @@ def run_duplex(
                         * np.linspace(1, 0, FADE, dtype=np.float32)[: played[cut : cut + FADE].size]
                     )
                     played = np.concatenate([played[:cut], fade])
-                    run.stopped_at = (played.size + delay) / RATE
+                    run.stopped_at = played.size / RATE  # the speaker falls silent
                     echo = _echo(played, rir, delay, total)
             elif isinstance(event, SpeechEnded):
                 run.utterances.append(event)
