@@ -40,6 +40,7 @@ SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
 REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
 TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
 ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
+BARGE_IN_PRE_ROLL_S = 0.15  # audio kept before a barge-in's first loud voiced window
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,10 @@ class Endpointer:
         events: list[Event] = []
         if speaking and not self._bear_speaking and self.duplex:
             self.guard.reset()
+            if self._in_speech:
+                # the child's turn ends where the bear's begins: whatever follows must pass the
+                # barge-in guard (so the bear's echo is not transcribed as the child's words)
+                events.append(self._finish(self._pending_t, cut=False))
         elif speaking and not self._bear_speaking and self._in_speech:
             events.append(
                 UtteranceDropped(self._pending_t, "bear_speaking", self._speech_duration())
@@ -304,6 +309,14 @@ class Endpointer:
             return []
         self._begin(window, t)
         self._started_at = first
+        # A shorter pre-roll than usual: before the child's first loud window it holds mostly
+        # the bear's residual echo, which the transcriber would hear as words.
+        while self._utterance and self._audio_start + self._utterance[0].size / SAMPLE_RATE <= (
+            first - BARGE_IN_PRE_ROLL_S
+        ):
+            dropped = self._utterance.pop(0)
+            self._utt_samples -= dropped.size
+            self._audio_start += dropped.size / SAMPLE_RATE
         end = t + self.window / SAMPLE_RATE
         if not self._bear_speaking:  # the echo tail: the child simply spoke after the bear
             return [SpeechStarted(end)]

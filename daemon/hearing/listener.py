@@ -98,7 +98,8 @@ class Listener:
             log.debug("speech started at %.3f", event.t)
         elif isinstance(event, BargeIn):
             self.barge_ins += 1
-            log.info("barge-in: the child spoke over the bear")
+            stats = self.echo.stats.snapshot() if self.echo is not None else {}
+            log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
             if self.on_barge_in is not None:
                 try:
                     self.on_barge_in(event)

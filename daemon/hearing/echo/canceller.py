@@ -95,6 +95,8 @@ class EchoCanceller:
         self._erle_res = 0.0
         self._double_talk_run = 0
         self._candidates: deque[int] = deque(maxlen=3)  # recent delay estimates (offsets)
+        self._runs = 0  # the reference's playback runs seen
+        self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
         self._levels: deque[tuple[int, float]] = deque(maxlen=64)  # (block start, residual)
 
@@ -117,6 +119,8 @@ class EchoCanceller:
         return AudioFrame(out_t, cleaned)
 
     def _block(self, mic: Float32Array, at: int) -> Float32Array:
+        if self.reference.runs != self._runs:
+            self._new_run()
         self._mic_history.append(mic)
         self._since_estimate += BLOCK
         if self._since_estimate >= ESTIMATE_EVERY_S * SAMPLE_RATE:
@@ -187,8 +191,31 @@ class EchoCanceller:
             self.stats.residual_energy += res_pow
         self._erle_mic = 0.98 * self._erle_mic + 0.02 * mic_pow
         self._erle_res = 0.98 * self._erle_res + 0.02 * res_pow
-        if self._erle_res > 0 and self.stats.echo_blocks > 20:
+        self._run_blocks += 1
+        if self._erle_res > 0 and self._run_blocks > 20:
             self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
+
+    def _new_run(self) -> None:
+        """A new playback run is timed anew, so its echo may come back at another delay: the
+        ERLE is unknown (the barge-in bar goes up) until the delay is measured again."""
+        self._runs = self.reference.runs
+        self._candidates.clear()
+        self._run_blocks = 0
+        self._erle_mic = self._erle_res = 0.0
+        self.stats.erle_db = None
+        self._since_estimate = 0
+
+    def _shift(self, samples: int) -> None:
+        """Move the learnt echo path ``samples`` earlier (the filter's start moved later)."""
+        taps = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
+        moved = np.zeros_like(taps)
+        if 0 <= samples < taps.size:
+            moved[: taps.size - samples] = taps[samples:]
+        elif -taps.size < samples < 0:
+            moved[-samples:] = taps[: taps.size + samples]
+        padded = np.zeros((self.partitions, 2 * BLOCK))
+        padded[:, :BLOCK] = moved.reshape(self.partitions, BLOCK)
+        self._weights = np.fft.rfft(padded, axis=1)
 
     # -- bulk delay ------------------------------------------------------------------------
     def _update_delay(self, end: int) -> None:
@@ -202,15 +229,22 @@ class EchoCanceller:
         offset = max(0, estimate.samples - PRE_DELAY)
         # Reverberant rooms make the correlation peak wander between reflections: a new
         # alignment is taken only once three estimates in a row agree on it.
+        first_of_run = not self._candidates
         self._candidates.append(offset)
         agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
-        if self.stats.delay_ms is not None and not agreed:
+        if not (first_of_run or agreed):
             return
+        previous = self.stats.delay_ms
         self.stats.delay_ms = estimate.samples / SAMPLE_RATE * 1000
-        if abs(offset - self._offset) > BLOCK // 4:
-            # the echo moved more than the filter can follow: start over from the new alignment
+        if previous is not None and first_of_run:
+            # the same room, timed anew: move what was learnt by the change of delay
+            moved = round((self.stats.delay_ms - previous) / 1000 * SAMPLE_RATE)
+            if abs(moved) > 8:
+                self._shift(-moved)  # a later echo: the learnt taps move later too
+        covered = self._offset <= estimate.samples <= self._offset + self.partitions * BLOCK // 2
+        if not covered:
+            # keep the echo's start in the first half of the filter's span
+            self._shift(offset - self._offset)
             self._offset = offset
-            self._weights[:] = 0.0
             self._spectra[:] = 0.0
             self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
-            self.stats.erle_db = None

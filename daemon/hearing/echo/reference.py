@@ -30,6 +30,7 @@ class PlaybackReference:
         self._end: int | None = None  # absolute sample number after the last played sample
         self._lock = threading.Lock()
         self.blocks = 0
+        self.runs = 0  # playback runs: each new stream (or a restart after a pause) is one
 
     def played(self, samples: Float32Array, rate: int, t: float) -> None:
         """``samples`` (mono, at ``rate``) reach the device from monotonic time ``t``."""
@@ -45,8 +46,10 @@ class PlaybackReference:
         with self._lock:
             if self._end is not None and start - self._end <= REANCHOR_S * SAMPLE_RATE:
                 start = self._end  # back to back with what is already queued on the device
-            elif self._end is not None:
-                self._zero(self._end, start)  # a pause: silence in between
+            else:
+                if self._end is not None:
+                    self._zero(self._end, start)  # a pause: silence in between
+                self.runs += 1  # anchored anew: the echo's delay may differ from the last run
             self._write(start, audio)
             self._end = start + audio.size
             self.blocks += 1

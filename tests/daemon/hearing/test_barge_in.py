@@ -8,6 +8,7 @@ import pytest
 
 from daemon.hearing.bargein import OnsetGuard
 from daemon.hearing.endpointing import Endpointer
+from daemon.hearing.frames import AudioFrame
 from daemon.hearing.vad.energy import EnergyVad
 from tests.daemon.hearing.duplex_sim import Room, run_duplex
 from tests.daemon.hearing.speech import espeak, load, voiced_bounds
@@ -105,8 +106,14 @@ def test_the_guard_wants_enough_loud_voiced_windows_above_the_expected_echo() ->
     assert all(guard.feed(loud, 2.0 + i * 0.032, voiced=True) is None for i in range(8))
 
 
-def test_a_duplex_endpointer_keeps_an_utterance_when_the_bear_starts() -> None:
-    endpointer = Endpointer(EnergyVad(), duplex=True)
-    endpointer._in_speech = True  # the child is mid-sentence when a queued reply starts
-    assert endpointer.set_bear_speaking(True) == []
+def test_a_duplex_endpointer_ends_the_childs_turn_when_the_bear_starts() -> None:
+    endpointer = Endpointer(EnergyVad(), duplex=True, min_speech_ms=100)
+    t, rng = 0.0, np.random.default_rng(0)
+    for i in range(40):  # 0.64 s of quiet, then 0.64 s of loud "speech"
+        level = 0.001 if i < 20 else 0.2
+        endpointer.process(AudioFrame(t, (rng.standard_normal(512) * level).astype(np.float32)))
+        t += 0.032
     assert endpointer.in_speech
+    events = endpointer.set_bear_speaking(True)  # a queued reply starts while the child talks
+    assert [type(e).__name__ for e in events] == ["SpeechEnded"]  # kept, not dropped
+    assert not endpointer.in_speech
