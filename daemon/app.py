@@ -45,8 +45,9 @@ from daemon.ops.shutdown import StopSignals
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
+    from daemon.hearing.bargein import BargeIn
     from daemon.hearing.echo import PlaybackReference
-    from daemon.hearing.endpointing import BargeIn, SpeechEnded
+    from daemon.hearing.endpointing import SpeechEnded
     from daemon.hearing.listener import Listener
     from daemon.interaction.wiring import Stages
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,14 @@ Float32Array = npt.NDArray[np.float32]
 
 #: ``echo_level(t, duration)``: expected residual echo power in that span (0 = none)
 EchoLevel = Callable[[float, float], float]
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """The endpointer's event: the child's voice over the bear was confirmed."""
+
+    t: float  # when it was confirmed
+    started_at: float  # the first loud voiced window of it
 
 
 class OnsetGuard:

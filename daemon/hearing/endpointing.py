@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from daemon.hearing.bargein import OnsetGuard
+from daemon.hearing.bargein import BargeIn, OnsetGuard
 from daemon.hearing.vad import SAMPLE_RATE, Vad, load_vad
 
 if TYPE_CHECKING:
@@ -72,12 +72,6 @@ class SpeechPaused:
 @dataclass(frozen=True)
 class SpeechResumed:
     t: float  # speech came back after a SpeechPaused: its audio is stale
-
-
-@dataclass(frozen=True)
-class BargeIn:
-    t: float  # when the child's voice over the bear was confirmed
-    started_at: float  # the first voiced window of it
 
 
 @dataclass(frozen=True)
@@ -309,8 +303,7 @@ class Endpointer:
             return []
         self._begin(window, t)
         self._started_at = first
-        # A shorter pre-roll than usual: before the child's first loud window it holds mostly
-        # the bear's residual echo, which the transcriber would hear as words.
+        # a short pre-roll: before the first loud window it is mostly the bear's residual echo
         while self._utterance and self._audio_start + self._utterance[0].size / SAMPLE_RATE <= (
             first - BARGE_IN_PRE_ROLL_S
         ):

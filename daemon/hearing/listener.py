@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from daemon.hearing import AudioSource
+from daemon.hearing.bargein import BargeIn
 from daemon.hearing.echo import EchoCanceller
 from daemon.hearing.endpointing import (
-    BargeIn,
     Endpointer,
     Event,
     Float32Array,

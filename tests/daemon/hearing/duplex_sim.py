@@ -15,9 +15,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import fftconvolve
 
-from daemon.hearing.bargein import OnsetGuard
+from daemon.hearing.bargein import BargeIn, OnsetGuard
 from daemon.hearing.echo import EchoCanceller, PlaybackReference
-from daemon.hearing.endpointing import BargeIn, Endpointer, SpeechEnded
+from daemon.hearing.endpointing import Endpointer, SpeechEnded
 from daemon.hearing.frames import AudioFrame
 
 RATE = 16_000
