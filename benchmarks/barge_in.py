@@ -112,6 +112,7 @@ def offline(trials: int, workdir: Path) -> None:
 async def on_rig(n: int, workdir: Path) -> None:
     from tests.audio_rig import AudioRig
     from tests.e2e.barge_in_rig import ANSWER, BargeInRig
+    from tests.e2e.barge_in_rig import STORY as RIG_STORY
     from tests.fake_messages_api import Behaviour
 
     (workdir / "rig").mkdir()
@@ -128,7 +129,7 @@ async def on_rig(n: int, workdir: Path) -> None:
             try:
                 await harness.start()
                 for i in range(n):
-                    harness.api.enqueue(Behaviour(), Behaviour(reply=ANSWER))
+                    harness.api.enqueue(Behaviour(reply=RIG_STORY), Behaviour(reply=ANSWER))
                     trial = await harness.story(child_after_s=4.3, name=f"b{echo_db}-{i}")
                     if trial.reaction_s is not None:
                         reaction.append(trial.reaction_s)

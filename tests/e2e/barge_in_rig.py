@@ -168,7 +168,7 @@ class BargeInRig:
                 await _until(lambda: self.daemon.intake.pending == 0 and not speaker.speaking, 30.0)
                 await asyncio.sleep(0.5)
                 await _until(lambda: not speaker.speaking, 30.0)
-            await asyncio.wait_for(asked, 60.0)
+            await asyncio.wait_for(asked, 120.0)
             await asyncio.sleep(0.3)
         finally:
             recording.stop()

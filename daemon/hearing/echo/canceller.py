@@ -37,6 +37,7 @@ REF_ACTIVE = 1e-7  # mean power of a reference block that counts as the bear spe
 ESTIMATE_EVERY_S = 0.5
 ESTIMATE_SPAN_S = 1.5
 DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talking
+LOOK_BACK_S = 0.3
 WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
 
 
@@ -98,7 +99,7 @@ class EchoCanceller:
         self._runs = 0  # the reference's playback runs seen
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
-        self._levels: deque[tuple[int, float]] = deque(maxlen=64)  # (block start, residual)
+        self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
 
     # -- streaming -------------------------------------------------------------------------
     def process(self, frame: AudioFrame) -> AudioFrame:
@@ -158,8 +159,10 @@ class EchoCanceller:
         return residual
 
     def echo_level(self, t: float, duration: float) -> float:
-        """The loudest residual echo power expected in ``[t - 50 ms, t + duration)``."""
-        lo = round((t - 0.05) * SAMPLE_RATE) - BLOCK
+        """The loudest residual echo power expected in ``[t - LOOK_BACK_S, t + duration)``: the
+        look-back covers an echo that comes back later than its delay estimate says (a new
+        output stream starts at its own latency) and the room's ringing after a word."""
+        lo = round((t - LOOK_BACK_S) * SAMPLE_RATE) - BLOCK
         hi = round((t + duration) * SAMPLE_RATE)
         return max((level for at, level in self._levels if lo <= at < hi), default=0.0)
 
