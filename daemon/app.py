@@ -33,8 +33,8 @@ from daemon.history.digest_loop import daily_digests
 from daemon.history.guard import HistoryGuard
 from daemon.history.journal import Journal
 from daemon.history.profile import ProfileContext, ReplyContext
-from daemon.interaction.events import EventBus, LatencyTracker, PipelineEvent
-from daemon.interaction.intake import Intake, PacedSource
+from daemon.interaction.events import EventBus, LatencyTracker, log_event
+from daemon.interaction.intake import Intake
 from daemon.interaction.pipeline import Pipeline
 from daemon.ops.check_wiring import register_checks
 from daemon.ops.health import HealthRegistry
@@ -49,6 +49,8 @@ from daemon.ops.shutdown import StopSignals
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
+    from daemon.hearing.bargein import BargeIn
+    from daemon.hearing.echo import PlaybackReference
     from daemon.hearing.endpointing import SpeechEnded
     from daemon.hearing.gate import ListeningGate
     from daemon.hearing.listener import Listener
@@ -95,10 +97,12 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.listener: Listener | None = None
         self.gate: ListeningGate | None = None  # parental controls
+        self.reference: PlaybackReference | None = None  # what the bear played (barge-in)
         self.stages: Stages | None = None
         self.watchdog: Watchdog | None = None
         self.conversation: ConversationServer | None = None  # Home Assistant's way in
         self._background: list[asyncio.Task[Any]] = []
+        self._barge_ins: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._signal_guard: StopSignals | None = None
         self.exit_code = 0
@@ -131,7 +135,7 @@ class Daemon:
         self.metrics.attach(self.processor)
         self.bus.subscribe(self.latency)
         self.bus.subscribe(self.metrics.on_event)
-        self.bus.subscribe(_log_event)
+        self.bus.subscribe(log_event)
         if self.serve_http:
             await self._start_http()
 
@@ -144,6 +148,7 @@ class Daemon:
             cfg,
             output_device=self.output_spec,
             on_speaking=gate,
+            playback_tap=self.reference.played if self.reference is not None else None,
             speaking_mark=lambda iid: self.guard.write(
                 "speaking mark", lambda: journal.speaking(iid)
             ),
@@ -186,7 +191,8 @@ class Daemon:
             on_drop=self.metrics.count_drop,
         )
         if self.listener is not None:  # parental controls; today's count comes from the history
-            parts = (self.store, self.guard, self.stages, self.listener, self._pending)
+            intake = self.intake
+            parts = (self.store, self.guard, self.stages, self.listener, lambda: intake.pending)
             self.gate = await attach_gate(cfg, *parts)
         self._register_checks()
         if self.listener is None:
@@ -267,21 +273,23 @@ class Daemon:
         return AdvancedAsyncProcessor(**settings)
 
     def _make_listener(self) -> Listener:
-        from daemon.hearing import open_source
-        from daemon.hearing.endpointing import Endpointer
-        from daemon.hearing.listener import Listener
+        from daemon.hearing.assembly import build_listener
 
-        cfg = self.config
-        endpointer = Endpointer.from_config(
-            cfg.vad.model_dump(), max_utterance_s=cfg.audio.max_utterance_s
+        listener, self.reference = build_listener(
+            self.config,
+            self.input_spec,
+            fast_replay=self.fast_replay,
+            on_utterance=self._on_utterance,
+            on_barge_in=self._on_barge_in,
+            backlog_room=self._backlog_room,
         )
-        source: Any = open_source(self.input_spec, fast=self.fast_replay)
-        if self.fast_replay:
-            source = PacedSource(source, self._backlog_room)
-        return Listener(source, endpointer, self._on_utterance)
+        return listener
 
-    def _pending(self) -> int:
-        return self.intake.pending if self.intake is not None else 0
+    def _on_barge_in(self, event: BargeIn) -> None:
+        if self.stages is not None:
+            task = asyncio.create_task(self.stages.speaker.interrupt(), name="teddy-barge-in")
+            self._barge_ins.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(self._barge_ins.discard)
 
     async def _backlog_room(self) -> None:
         if self.intake is not None:
@@ -388,7 +396,3 @@ async def _quietly(coro: Any, what: str) -> None:
         await coro
     except Exception:
         log.exception("shutdown: stopping %s failed", what)
-
-
-def _log_event(event: PipelineEvent) -> None:
-    log.debug("event %s %s %s", event.kind.value, event.interaction_id, event.data or "")

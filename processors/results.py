@@ -168,6 +168,8 @@ class Spoken(StageResult):
     backend: str | None = None
     backends: list[str] = dataclasses.field(default_factory=list)
     interrupted: bool = False
+    #: share of the reply's text the child heard before a barge-in (None: not interrupted)
+    heard_fraction: float | None = None
     stop_latency_s: float | None = None
     sentences: int = 0
     synth_s: float = 0.0

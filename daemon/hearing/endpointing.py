@@ -11,7 +11,9 @@ can start early; ``SpeechResumed`` follows if the speech goes on (that audio is 
 endpointer confirms, ``SpeechEnded.audio`` holds the very same samples.
 
 Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
-after, the detector ignores its input, so the bear never triggers on its own voice.
+after, the detector ignores its input, so the bear never triggers on its own voice. Full duplex
+(``duplex=True``, fed audio the echo canceller cleaned): it keeps listening, and an onset during
+that time must pass ``bargein.OnsetGuard``; it then comes with a ``BargeIn`` event.
 
 All times are on the source's monotonic clock (``AudioFrame.t`` = time of the frame's first sample).
 """
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from daemon.hearing.bargein import BargeIn, OnsetGuard
 from daemon.hearing.vad import SAMPLE_RATE, Vad, load_vad
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
 REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
 TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
 ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
+BARGE_IN_PRE_ROLL_S = 0.15  # audio kept before a barge-in's first loud voiced window
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class UtteranceDropped:
     duration_s: float
 
 
-Event = SpeechStarted | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped
+Event = SpeechStarted | BargeIn | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped
 
 
 class FrameSource(Protocol):
@@ -100,6 +104,8 @@ class Endpointer:
         tail_ms: int = 150,
         echo_tail_ms: int = 300,
         pause_ms: int = 180,
+        duplex: bool = False,
+        onset_guard: OnsetGuard | None = None,
     ) -> None:
         if silence_ms <= 0 or max_utterance_s <= 0:
             raise ValueError("silence_ms and max_utterance_s must be positive")
@@ -143,14 +149,25 @@ class Endpointer:
         self._peak_power = 0.0  # loudest 4 ms of the current utterance
         self._bear_speaking = False
         self._gate_remaining = 0  # samples still ignored after the bear stopped
+        self.duplex = duplex
+        self.guard = onset_guard or OnsetGuard()
 
     @classmethod
-    def from_config(cls, vad: Mapping[str, Any], *, max_utterance_s: float) -> Endpointer:
+    def from_config(
+        cls, vad: Mapping[str, Any], *, max_utterance_s: float, guard: OnsetGuard | None = None
+    ) -> Endpointer:
         """Build from the ``[vad]`` section (``backend`` picks the detector; the other keys are
-        this constructor's arguments) and ``audio.max_utterance_s``."""
+        this constructor's arguments) and ``audio.max_utterance_s``; with a barge-in ``guard``
+        it runs full duplex."""
         settings = dict(vad)
         detector = load_vad(settings.pop("backend"))
-        return cls(detector, max_utterance_s=max_utterance_s, **settings)
+        return cls(
+            detector,
+            max_utterance_s=max_utterance_s,
+            duplex=guard is not None,
+            onset_guard=guard,
+            **settings,
+        )
 
     # -- control ---------------------------------------------------------------------------
     @property
@@ -164,13 +181,21 @@ class Endpointer:
     def set_bear_speaking(self, speaking: bool) -> list[Event]:
         """Gate the detector while the bear talks; returns a drop event if speech was cut off."""
         events: list[Event] = []
-        if speaking and not self._bear_speaking and self._in_speech:
+        if speaking and not self._bear_speaking and self.duplex:
+            self.guard.reset()
+            if self._in_speech:
+                # the child's turn ends where the bear's begins: whatever follows must pass the
+                # barge-in guard (so the bear's echo is not transcribed as the child's words)
+                events.append(self._finish(self._pending_t, cut=False))
+        elif speaking and not self._bear_speaking and self._in_speech:
             events.append(
                 UtteranceDropped(self._pending_t, "bear_speaking", self._speech_duration())
             )
             self._reset_utterance()
         if not speaking and self._bear_speaking:
-            self._gate_remaining = self.echo_tail_samples
+            # full duplex mid-utterance (a barge-in): the child's voice needs no guarding
+            in_barge_in = self.duplex and self._in_speech
+            self._gate_remaining = 0 if in_barge_in else self.echo_tail_samples
         self._bear_speaking = speaking
         return events
 
@@ -215,7 +240,11 @@ class Endpointer:
 
     def _score(self, window: Float32Array, t: float) -> list[Event]:
         end = t + self.window / SAMPLE_RATE
-        if self._bear_speaking or self._gate_remaining > 0:
+        guarded = self._bear_speaking or self._gate_remaining > 0
+        if guarded and self.duplex and not self._in_speech:
+            self._gate_remaining = max(0, self._gate_remaining - self.window)
+            return self._guarded_onset(window, t)
+        if guarded and not self.duplex:
             self._gate_remaining = max(0, self._gate_remaining - self.window)
             if not self._bear_speaking and self._gate_remaining == 0:
                 # The bear's voice must linger neither in the model's state nor in the pre-roll.
@@ -264,6 +293,27 @@ class Endpointer:
             events.append(self._finish(end, cut=True))
             # Speech goes on: the next voiced window opens a new utterance straight away.
         return events
+
+    def _guarded_onset(self, window: Float32Array, t: float) -> list[Event]:
+        """Full duplex while the bear speaks: only an onset the guard accepts opens speech."""
+        voiced = self.vad(window) >= self.threshold
+        first = self.guard.feed(window, t, voiced)
+        if first is None:
+            self._remember(window)  # the pre-roll: holds the start of a barge-in to come
+            return []
+        self._begin(window, t)
+        self._started_at = first
+        # a short pre-roll: before the first loud window it is mostly the bear's residual echo
+        while self._utterance and self._audio_start + self._utterance[0].size / SAMPLE_RATE <= (
+            first - BARGE_IN_PRE_ROLL_S
+        ):
+            dropped = self._utterance.pop(0)
+            self._utt_samples -= dropped.size
+            self._audio_start += dropped.size / SAMPLE_RATE
+        end = t + self.window / SAMPLE_RATE
+        if not self._bear_speaking:  # the echo tail: the child simply spoke after the bear
+            return [SpeechStarted(end)]
+        return [SpeechStarted(end), BargeIn(end, first)]
 
     def _refine_end(self, end: float) -> float:
         """End of speech energy within the last few windows (≥ -40 dB re the utterance peak)."""

@@ -1,14 +1,21 @@
-"""Microphone (or replay) → endpointer → pipeline, with the bear's own voice gated out."""
+"""Microphone (or replay) → [echo canceller] → endpointer → pipeline.
+
+Half duplex (no canceller): the endpointer ignores the microphone while the bear speaks. Full
+duplex (``audio.barge_in``): every frame goes through the echo canceller first, the endpointer keeps
+listening, and a confirmed barge-in calls ``on_barge_in`` (the daemon stops the bear).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from daemon.hearing import AudioSource
+from daemon.hearing.bargein import BargeIn
+from daemon.hearing.echo import EchoCanceller
 from daemon.hearing.endpointing import (
     Endpointer,
     Event,
@@ -20,6 +27,7 @@ from daemon.hearing.endpointing import (
     UtteranceDropped,
     listen,
 )
+from daemon.hearing.frames import AudioFrame
 
 if TYPE_CHECKING:
     from daemon.hearing.gate import ListeningGate
@@ -37,6 +45,17 @@ class Speculator(Protocol):
     def abandon_speculation(self) -> None: ...
 
 
+class _EchoCancelled:
+    """The source's frames with the bear's own voice taken out (what the endpointer hears)."""
+
+    def __init__(self, source: AudioSource, echo: EchoCanceller) -> None:
+        self.source, self.echo = source, echo
+
+    async def frames(self) -> AsyncIterator[AudioFrame]:
+        async for frame in self.source.frames():
+            yield self.echo.process(frame)
+
+
 class Listener:
     """Runs the capture loop in the background; each finished utterance goes to ``on_utterance``.
 
@@ -50,6 +69,8 @@ class Listener:
         endpointer: Endpointer,
         on_utterance: UtteranceHandler,
         speculator: Speculator | None = None,
+        echo: EchoCanceller | None = None,
+        on_barge_in: Callable[[BargeIn], None] | None = None,
     ) -> None:
         self.source = source
         self.endpointer = endpointer
@@ -59,6 +80,9 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self.utterances = 0
         self.dropped: dict[str, int] = {}
+        self.echo = echo
+        self.on_barge_in = on_barge_in
+        self.barge_ins = 0
         self.gate: ListeningGate | None = None  # parental controls (daemon/hearing/gate.py)
 
     def start(self) -> None:
@@ -72,13 +96,14 @@ class Listener:
 
     async def _run(self) -> None:
         try:
+            source = self.source if self.echo is None else _EchoCancelled(self.source, self.echo)
             gate = self.gate
             if gate is None:
-                events = listen(self.source, self.endpointer)
+                events = listen(source, self.endpointer)
             else:
                 from daemon.hearing.gate import gated_events
 
-                events = gated_events(self.source, self.endpointer, gate)
+                events = gated_events(source, self.endpointer, gate)
             async for event in events:
                 if gate is None or gate.screen(event):
                     self._handle(event)
@@ -92,6 +117,15 @@ class Listener:
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             log.debug("speech started at %.3f", event.t)
+        elif isinstance(event, BargeIn):
+            self.barge_ins += 1
+            stats = self.echo.stats.snapshot() if self.echo is not None else {}
+            log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
+            if self.on_barge_in is not None:
+                try:
+                    self.on_barge_in(event)
+                except Exception:
+                    log.exception("barge-in handler failed")
         elif isinstance(event, SpeechPaused):
             self.pauses += 1
             if self.speculator is not None:

@@ -18,7 +18,14 @@ from daemon.history.guard import HistoryGuard
 from daemon.history.journal import Journal
 from daemon.history.profile import remember
 from daemon.history.store import HistoryStore
-from processors.results import AlertsRaised, EmotionReading, ProfileUpdate, Reply, Transcription
+from processors.results import (
+    AlertsRaised,
+    EmotionReading,
+    ProfileUpdate,
+    Reply,
+    Spoken,
+    Transcription,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,11 @@ def stage_fields(task_type: str, payload: Mapping[str, Any], result: Any) -> dic
             "offline_reason": reply.offline_reason,
             "safety_hits": hits,
         }
+    if task_type == "speech":
+        spoken = Spoken.of(result)
+        if spoken is None or spoken.heard_fraction is None:
+            return {}
+        return {"heard_fraction": spoken.heard_fraction}  # a barge-in cut the reply short
     return {}
 
 

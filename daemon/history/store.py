@@ -140,7 +140,8 @@ class HistoryStore:
         **fields: Any,
     ) -> None:
         """Commit one stage's result: the given fields (transcript, emotion, emotion_scores,
-        reply, safety_hits, offline, offline_reason, error), ``timings[stage] = timing``, and
+        reply, safety_hits, offline, offline_reason, heard_fraction, error),
+        ``timings[stage] = timing``, and
         ``status`` if it moves the interaction forward."""
         sets: list[str] = []
         params: list[Any] = []
@@ -154,6 +155,9 @@ class HistoryStore:
             elif name == "offline":
                 sets.append("offline = ?")
                 params.append(None if value is None else int(bool(value)))
+            elif name == "heard_fraction":
+                sets.append("heard_fraction = ?")
+                params.append(None if value is None else float(value))
             else:
                 raise ValueError(f"update_stage: unknown field {name!r}")
         if timing is not None:
@@ -263,9 +267,11 @@ class HistoryStore:
 
     async def recent_exchanges(self, limit: int, since: dt.datetime | None = None) -> Rows:
         """The last ``limit`` interactions since ``since`` that have both a transcript and a
-        reply, oldest first (``started_at``, ``transcript``, ``reply``)."""
+        reply, oldest first (``started_at``, ``transcript``, ``reply``, ``status``,
+        ``heard_fraction``)."""
         async with self._conn.execute(
-            "SELECT started_at, transcript, reply FROM interactions WHERE started_at >= ? "
+            "SELECT started_at, transcript, reply, status, heard_fraction FROM interactions "
+            "WHERE started_at >= ? "
             "AND transcript IS NOT NULL AND transcript != '' AND reply IS NOT NULL "
             "AND reply != '' ORDER BY started_at DESC, rowid DESC LIMIT ?",
             (utc_iso(since) if since else "", max(0, limit)),

@@ -44,8 +44,23 @@ class ConversationContext:
         messages: list[dict[str, str]] = []
         for row in reversed(kept):
             messages.append({"role": "user", "content": row["transcript"]})
-            messages.append({"role": "assistant", "content": row["reply"]})
+            messages.append({"role": "assistant", "content": assistant_turn(row)})
         return messages
+
+
+INTERRUPTED_NOTE = "[the child interrupted the bear here; the rest was not heard]"
+
+
+def assistant_turn(row: dict[str, Any]) -> str:
+    """The bear's turn as the next reply should see it: for a reply the child interrupted
+    (barge-in), only the part that was heard, and a note saying so."""
+    reply = str(row["reply"])
+    if row.get("status") != "interrupted":
+        return reply
+    fraction = row.get("heard_fraction")
+    heard = reply if fraction is None else reply[: round(len(reply) * float(fraction))]
+    cut = heard.rstrip()
+    return f"{cut}… {INTERRUPTED_NOTE}" if cut else INTERRUPTED_NOTE
 
 
 async def purge_periodically(

@@ -111,3 +111,8 @@ class LatencyTracker:
 def _percentile(ordered: list[float], q: float) -> float:
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
+
+
+def log_event(event: PipelineEvent) -> None:
+    """A bus subscriber: every event as one DEBUG line (the daemon subscribes it)."""
+    log.debug("event %s %s %s", event.kind.value, event.interaction_id, event.data or "")

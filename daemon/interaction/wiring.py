@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon.config import TeddyConfig
 from daemon.interaction.graph import ALERTS_TASK_TYPE, MEMORY_TASK_TYPE, SPEECH_TASK_TYPE
+from daemon.interaction.hush import hush_step
 from daemon.interaction.speaking import Mark, MarkingSink, marking_step
 from processors import AdvancedAsyncProcessor, ProcessingType
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from processors.memory.stage import ProfileUpdater
     from processors.reply.stage import Responder
     from processors.speech.stage import Speaker
+    from processors.speech.tts.playback import PlaybackTap
     from processors.stt.stage import Transcriber
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,16 @@ class Stages:
     speaking_mark: Mark | None = None
     #: proposes facts about the child (None with ``memory.enabled = false``)
     profile: ProfileUpdater | None = None
+    #: barge-in is on: a bare "stop" after it gets silence, not a reply (``hush.py``)
+    hush: bool = False
 
     def register(self, processor: AdvancedAsyncProcessor) -> None:
         processor.register_processor(ProcessingType.AUDIO_TRANSCRIPTION, self.transcriber)
         processor.register_processor(ProcessingType.EMOTION_ANALYSIS, self.emotion)
-        processor.register_processor(ProcessingType.AI_RESPONSE, self.responder)
+        reply: Callable[[Any], Any] = self.responder
+        if self.hush:
+            reply = hush_step(self.responder)
+        processor.register_processor(ProcessingType.AI_RESPONSE, reply)
         speech: Callable[[Any], Any] = self.speaker
         if self.speaking_mark is not None:
             speech = marking_step(self.speaker, self.speaking_mark)
@@ -145,6 +152,7 @@ def build_stages(
     output_device: int | str | None = None,
     on_speaking: Callable[[bool], None] | None = None,
     speaking_mark: Mark | None = None,
+    playback_tap: PlaybackTap | None = None,
 ) -> Stages:
     """``speaking_mark(interaction_id)`` is awaited before the first sound of each reply."""
     # Model libraries must never reach for a hub: everything ships inside the wheels.
@@ -164,6 +172,7 @@ def build_stages(
         config.tts.model_dump(),
         output_device=output_device if output_device is not None else config.audio.output_device,
         on_speaking=on_speaking,
+        playback_tap=playback_tap,
     )
     responder = Responder.from_config(
         config.llm.model_dump(),
@@ -193,4 +202,5 @@ def build_stages(
             if config.memory.enabled
             else None
         ),
+        hush=config.audio.barge_in,
     )

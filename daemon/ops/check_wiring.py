@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.config.sections import HealthConfig
+from daemon.ops.bargein_check import barge_in_check
 from daemon.ops.gate_check import listening_check
 from daemon.ops.health import HealthRegistry
 from daemon.ops.health_checks import (
@@ -52,6 +53,7 @@ def register_checks(
     )
     if listener is not None:
         health.register("capture", capture_check(lambda: listener.source.state))
+        health.register("barge_in", barge_in_check(listener))
     if gate is not None:
         health.register("listening", listening_check(gate.status))
     if stages is not None:

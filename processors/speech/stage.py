@@ -24,7 +24,7 @@ from processors.results import Reply, Spoken
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
 from processors.speech.tts.loudness import DEFAULT_TARGET_DBFS, normalize
-from processors.speech.tts.playback import AudioOutput, Output, PlayResult, Stream
+from processors.speech.tts.playback import AudioOutput, Output, PlaybackTap, PlayResult, Stream
 from processors.speech.tts.rate import CHILD_RATE, SpeakingRate
 from processors.speech.tts.text import clean_for_speech, speakable_sentences
 from processors.speech.tts.utterance import Clip, Utterance
@@ -52,11 +52,12 @@ class Speaker:
         chain: TtsChain | None = None,
         output: Output | None = None,
         uri: str | None = None,
+        playback_tap: PlaybackTap | None = None,
     ) -> None:
         self.chain = chain or TtsChain.from_config(
             backend, fallback, SpeakingRate(rate), voice, uri
         )
-        self.output: Output = output or AudioOutput(output_device)
+        self.output: Output = output or AudioOutput(output_device, tap=playback_tap)
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
@@ -71,9 +72,15 @@ class Speaker:
         *,
         output_device: int | str | None = None,
         on_speaking: Callable[[bool], None] | None = None,
+        playback_tap: PlaybackTap | None = None,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
-        return cls(**tts, output_device=output_device, on_speaking=on_speaking)
+        return cls(
+            **tts,
+            output_device=output_device,
+            on_speaking=on_speaking,
+            playback_tap=playback_tap,
+        )
 
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:
@@ -100,9 +107,11 @@ class Speaker:
         """Queue one sentence of a streaming reply; it is spoken as soon as the turn allows."""
         current = self._utterances.get(interaction_id)
         if current is not None and current.interrupted:
+            current.text_chars += len(sentence)  # unsaid, but part of what was not heard
             return  # barged in: the rest of this reply stays unsaid
         utterance = self._utterance(interaction_id, streamed=True)
         utterance.sentences_in += 1
+        utterance.text_chars += len(sentence)
         utterance.sentences.put_nowait(sentence)
 
     async def close(self, interaction_id: str, error: BaseException | None = None) -> None:
@@ -134,6 +143,14 @@ class Speaker:
                 await asyncio.shield(utterance.done)
         return True
 
+    async def interrupt(self) -> str | None:
+        """Barge-in: stop whatever the bear is saying now; returns that interaction's id."""
+        playing = [u for u in self._utterances.values() if u.playing and not u.done.done()]
+        if not playing:
+            return None
+        await self.stop(playing[0].interaction_id)
+        return playing[0].interaction_id
+
     async def stop_all(self) -> None:
         for interaction_id in list(self._utterances):
             await self.stop(interaction_id)
@@ -143,6 +160,7 @@ class Speaker:
         utterance = self._utterance(interaction_id, streamed=False)
         for sentence in speakable_sentences(text):
             utterance.sentences_in += 1
+            utterance.text_chars += len(sentence)
             utterance.sentences.put_nowait(sentence)
         self._close(utterance)
         return await self._collect(utterance)
@@ -281,6 +299,9 @@ class Speaker:
                     utterance.stop_requested_at,
                 )
                 self._account(utterance, played)
+                clip_s = clip.audio.size / clip.sample_rate
+                share = 1.0 if not played.interrupted else min(1.0, played.played_s / clip_s)
+                utterance.heard_chars += len(clip.sentence) * share
             if stream is not None:
                 await self._in_thread(
                     utterance, stream.finish, utterance.stop, utterance.stop_requested_at

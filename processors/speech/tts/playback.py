@@ -2,8 +2,10 @@
 
 Audio is written to a blocking ``OutputStream`` in ~20 ms blocks; between blocks the writer checks
 a stop event and, when it is set, aborts the stream (dropping what is still buffered), so playback
-stops within one block plus the device latency. Every PortAudio call here is blocking: callers run
-them off the event loop (``asyncio.to_thread``), one at a time per stream.
+stops within one block plus the device latency. A stop in the middle of a clip fades the next
+``FADE_S`` out and lets the device drain (no click). A ``tap`` sees every block just before it is
+written, with the monotonic time: the echo canceller's reference. Every PortAudio call here is
+blocking: callers run them off the event loop (``asyncio.to_thread``), one at a time per stream.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,6 +31,10 @@ DEFAULT_LATENCY_S = 0.05
 # hibari ~0.33 s, which the child waited through after the handover), less a short lead-in.
 LEAD_SILENCE_DB = -50.0
 LEAD_IN_S = 0.01
+FADE_S = 0.02  # a stop ramps the voice down over this long instead of cutting it (a click)
+
+#: ``tap(mono_block, sample_rate, monotonic_time)``: called just before a block is written
+PlaybackTap = Callable[[Float32Array, int, float], None]
 
 
 def trim_leading_silence(audio: Float32Array, rate: int) -> Float32Array:
@@ -142,8 +149,16 @@ class Output(Protocol):
 class PlaybackStream:
     """One open output stream; ``play`` clips on it, then ``finish`` (drain) or abort on stop."""
 
-    def __init__(self, stream: Any, sample_rate: int, channels: int, block_ms: int) -> None:
+    def __init__(
+        self,
+        stream: Any,
+        sample_rate: int,
+        channels: int,
+        block_ms: int,
+        tap: PlaybackTap | None = None,
+    ) -> None:
         self._stream = stream
+        self.tap = tap
         self.sample_rate = sample_rate
         self.channels = channels
         self.block = max(1, sample_rate * block_ms // 1000)
@@ -169,18 +184,37 @@ class PlaybackStream:
         written = 0
         for start in range(0, frames.size, self.block):
             if stop.is_set():
+                written += self._fade_out(frames[start:])
                 return self._abort(written, first, stop_requested_at)
-            block = frames[start : start + self.block]
-            if self.channels > 1:
-                block = np.repeat(block[:, None], self.channels, axis=1)
             if first is None:
                 first = time.monotonic()
-            if self._stream.write(block):
-                self.underflows += 1
-            written += len(block)
+            written += self._write(frames[start : start + self.block])
         if stop.is_set():
             return self._abort(written, first, stop_requested_at)
         return PlayResult(written / self.sample_rate, False, first)
+
+    def _write(self, block: Float32Array) -> int:
+        if self.tap is not None:
+            try:
+                self.tap(block, self.sample_rate, time.monotonic())
+            except Exception:  # the echo canceller must never break speech
+                log.exception("playback tap failed")
+        out = np.repeat(block[:, None], self.channels, axis=1) if self.channels > 1 else block
+        if self._stream.write(out):
+            self.underflows += 1
+        return len(block)
+
+    def _fade_out(self, rest: Float32Array) -> int:
+        """Write the next ``FADE_S`` of ``rest`` ramped down to silence; returns its length."""
+        tail = rest[: round(FADE_S * self.sample_rate)]
+        if tail.size == 0:
+            return 0
+        ramp = np.linspace(1.0, 0.0, tail.size, dtype=np.float32)
+        try:
+            return self._write(np.ascontiguousarray(tail * ramp, dtype=np.float32))
+        except Exception as exc:  # the device went away: the abort below still stops it
+            log.warning("fading out: %s", exc)
+            return 0
 
     def finish(self, stop: threading.Event, stop_requested_at: list[float] | None = None) -> bool:
         """Blocking: let the buffered audio play out (checking ``stop``), then close.
@@ -195,7 +229,8 @@ class PlaybackStream:
         return False
 
     def _abort(self, written: int, first: float | None, asked: list[float] | None) -> PlayResult:
-        self.close(drain=False)
+        # drained, not aborted: what is buffered ends in the fade (or a clip's quiet end)
+        self.close(drain=True)
         latency = time.monotonic() - asked[0] if asked else None
         return PlayResult(written / self.sample_rate, True, first, latency)
 
@@ -227,12 +262,14 @@ class AudioOutput:
         device: int | str | None = None,
         block_ms: int = DEFAULT_BLOCK_MS,
         latency_s: float = DEFAULT_LATENCY_S,
+        tap: PlaybackTap | None = None,
     ) -> None:
         if not 5 <= block_ms <= 50:
             raise ValueError(f"playback block_ms {block_ms} must be 5..50 (stop latency)")
         self.device = device
         self.block_ms = block_ms
         self.latency_s = latency_s
+        self.tap = tap
 
     def describe(self) -> str:
         """Blocking: the chosen device's name, or raise OutputUnavailable (for health/doctor)."""
@@ -260,7 +297,7 @@ class AudioOutput:
         except Exception as exc:  # PortAudioError: busy, unplugged, rejected settings
             portaudio_guard.stream_closed()
             raise OutputUnavailable(f"cannot open output device {info['name']!r}: {exc}") from exc
-        return PlaybackStream(stream, rate, channels, self.block_ms)
+        return PlaybackStream(stream, rate, channels, self.block_ms, self.tap)
 
 
 def _settings(sd: Any, index: int, info: Any, wanted_rate: int) -> tuple[int, int]:

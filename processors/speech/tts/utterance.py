@@ -37,6 +37,8 @@ class Utterance:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     sentences_in: int = 0
+    text_chars: int = 0  # the reply's text, including sentences dropped after a stop
+    heard_chars: float = 0.0  # of it, what was played (partly, for the sentence cut off)
     closed: bool = False
     playing: bool = False  # holds the speaking turn
     spoken: list[str] = field(default_factory=list)
@@ -59,6 +61,13 @@ class Utterance:
             self.stop_requested_at.append(time.monotonic())
             self.stop.set()
 
+    def heard_fraction(self) -> float | None:
+        if not self.interrupted:
+            return None
+        if self.text_chars <= 0:
+            return 0.0
+        return round(min(1.0, self.heard_chars / self.text_chars), 3)
+
     def result(self) -> Spoken:
         """The speech stage's result."""
         first = self.first_audio_at
@@ -70,6 +79,7 @@ class Utterance:
             backend=self.backends[0] if self.backends else None,
             backends=sorted(set(self.backends)),
             interrupted=self.interrupted,
+            heard_fraction=self.heard_fraction(),
             stop_latency_s=self.stop_latency_s,
             sentences=len(self.spoken),
             synth_s=round(self.synth_s, 4),

@@ -1,0 +1,12 @@
+"""Echo cancellation for barge-in: remove the bear's own voice from what the microphone hears.
+
+``reference.PlaybackReference`` keeps the exact samples handed to the output device on the
+monotonic clock; ``delay`` estimates how late they come back into the microphone;
+``canceller.EchoCanceller`` subtracts their echo with a partitioned-block frequency-domain
+adaptive filter and measures ERLE.
+"""
+
+from daemon.hearing.echo.canceller import EchoCanceller, EchoStats
+from daemon.hearing.echo.reference import PlaybackReference
+
+__all__ = ["EchoCanceller", "EchoStats", "PlaybackReference"]

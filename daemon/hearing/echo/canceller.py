@@ -1,0 +1,253 @@
+"""Acoustic echo cancellation: a partitioned-block frequency-domain adaptive filter (PBFDAF).
+
+Each 16 ms microphone block is matched with the reference (what the bear played) from
+``delay`` earlier, where the delay is the GCC-PHAT estimate of ``delay.py``; the filter then
+models the remaining ``partitions`` x 16 ms of the room (the loudspeaker, reflections, the
+reverberant tail) and subtracts its prediction of the echo. Per-bin power normalisation makes it
+converge within a second of speech. Adaptation stops while the residual is much louder than the
+predicted echo (double talk: the child speaks over the bear), so the child's voice does not
+teach the filter to cancel the child.
+
+:meth:`EchoCanceller.echo_level` says how loud the bear's leftover echo is expected to be at a
+given time (the reference's recent power x the learnt echo path gain / the ERLE): a voice must be
+clearly louder than that to count as the child (``daemon/hearing/bargein.py``).
+
+``EchoStats`` carries the echo return loss enhancement (ERLE, microphone power over residual
+power while only the bear is heard): the health check and the benchmark read it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from daemon.hearing.echo.delay import estimate_delay
+from daemon.hearing.echo.reference import PlaybackReference
+from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
+
+Float32Array = npt.NDArray[np.float32]
+Complex = npt.NDArray[np.complex128]
+
+BLOCK = 256  # 16 ms hop
+PRE_DELAY = 64  # the filter starts 4 ms before the estimated delay (the direct path's spread)
+REF_ACTIVE = 1e-7  # mean power of a reference block that counts as the bear speaking
+ESTIMATE_EVERY_S = 0.5
+ESTIMATE_SPAN_S = 1.5
+DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talking
+LOOK_BACK_S = 0.3
+WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
+
+
+@dataclass
+class EchoStats:
+    delay_ms: float | None = None  # estimated bulk delay (None until measured)
+    erle_db: float | None = None  # recent ERLE while only the bear was heard
+    echo_blocks: int = 0  # blocks with the bear's voice in the reference
+    double_talk_blocks: int = 0
+    mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
+    residual_energy: float = 0.0
+
+    @property
+    def total_erle_db(self) -> float | None:
+        if self.residual_energy <= 0 or self.mic_energy <= 0:
+            return None
+        return 10 * float(np.log10(self.mic_energy / self.residual_energy))
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "delay_ms": None if self.delay_ms is None else round(self.delay_ms, 1),
+            "erle_db": None if self.erle_db is None else round(self.erle_db, 1),
+            "echo_blocks": self.echo_blocks,
+            "double_talk_blocks": self.double_talk_blocks,
+        }
+
+
+class EchoCanceller:
+    """Feed microphone frames with :meth:`process`; get them back with the bear's echo removed."""
+
+    def __init__(
+        self,
+        reference: PlaybackReference,
+        *,
+        partitions: int = 8,
+        step: float = 0.5,
+        max_delay_ms: float = 400.0,
+    ) -> None:
+        self.reference = reference
+        self.partitions = partitions
+        self.step = step
+        self.max_delay = round(max_delay_ms / 1000 * SAMPLE_RATE)
+        self.stats = EchoStats()
+        bins = BLOCK + 1
+        self._weights: Complex = np.zeros((partitions, bins), dtype=np.complex128)
+        self._spectra: Complex = np.zeros((partitions, bins), dtype=np.complex128)
+        self._power = np.full(bins, 1e-6)
+        self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
+        self._offset = 0  # the filter's start: bulk delay - PRE_DELAY, in samples
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._next: int | None = None  # absolute sample number of _pending[0]
+        span = round(ESTIMATE_SPAN_S * SAMPLE_RATE) + self.max_delay
+        self._mic_history: deque[Float32Array] = deque(maxlen=span // BLOCK + 1)
+        self._since_estimate = 0
+        self._erle_mic = 0.0  # smoothed powers for the running ERLE
+        self._erle_res = 0.0
+        self._double_talk_run = 0
+        self._candidates: deque[int] = deque(maxlen=3)  # recent delay estimates (offsets)
+        self._runs = 0  # the reference's playback runs seen
+        self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
+        self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
+        self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
+
+    # -- streaming -------------------------------------------------------------------------
+    def process(self, frame: AudioFrame) -> AudioFrame:
+        """The frame with the echo removed (delayed by at most one 16 ms block)."""
+        start = round(frame.t * SAMPLE_RATE)
+        samples = np.asarray(frame.samples, dtype=np.float32).reshape(-1)
+        if self._next is None or abs(start - (self._next + self._pending.size)) > SAMPLE_RATE // 4:
+            self._next, self._pending = start, np.zeros(0, dtype=np.float32)  # clock gap
+            self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
+        self._pending = np.concatenate([self._pending, samples])
+        out: list[Float32Array] = []
+        out_t = self._next / SAMPLE_RATE
+        while self._pending.size >= BLOCK:
+            block, self._pending = self._pending[:BLOCK], self._pending[BLOCK:]
+            out.append(self._block(block, self._next))
+            self._next += BLOCK
+        cleaned = np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+        return AudioFrame(out_t, cleaned)
+
+    def _block(self, mic: Float32Array, at: int) -> Float32Array:
+        if self.reference.runs != self._runs:
+            self._new_run()
+        self._mic_history.append(mic)
+        self._since_estimate += BLOCK
+        if self._since_estimate >= ESTIMATE_EVERY_S * SAMPLE_RATE:
+            self._since_estimate = 0
+            self._update_delay(at + BLOCK)
+        ref = self.reference.read_at(at - self._offset, BLOCK)
+        spectrum = np.fft.rfft(np.concatenate([self._prev_ref, ref]))
+        self._prev_ref = ref
+        self._spectra = np.roll(self._spectra, 1, axis=0)
+        self._spectra[0] = spectrum
+        ref_power = float(np.mean(np.square(ref)))
+        active = ref_power > REF_ACTIVE or self._recent_ref()
+        span_power = float(np.mean(self._power)) / BLOCK  # recent reference power per sample
+        if not active:
+            self._levels.append((at, 0.0))
+            return mic
+        echo = np.fft.irfft(np.sum(self._weights * self._spectra, axis=0))[BLOCK:]
+        residual = (mic - echo).astype(np.float32)
+        mic_pow = float(np.mean(np.square(mic)))
+        res_pow = float(np.mean(np.square(residual)))
+        echo_pow = float(np.mean(np.square(echo)))
+        double_talk = self._double_talk(res_pow, echo_pow)
+        if ref_power > REF_ACTIVE:
+            self.stats.echo_blocks += 1
+            self._power = 0.9 * self._power + 0.1 * np.abs(spectrum) ** 2
+            if double_talk:
+                self.stats.double_talk_blocks += 1
+            else:
+                self._adapt(residual)
+                self._track_erle(mic_pow, res_pow)
+                if span_power > REF_ACTIVE:
+                    self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
+        erle = 10 ** ((self.stats.erle_db or 0.0) / 10)
+        self._levels.append((at, self.path_gain * span_power / max(1.0, erle)))
+        return residual
+
+    def echo_level(self, t: float, duration: float) -> float:
+        """The loudest residual echo power expected in ``[t - LOOK_BACK_S, t + duration)``: the
+        look-back covers an echo that comes back later than its delay estimate says (a new
+        output stream starts at its own latency) and the room's ringing after a word."""
+        lo = round((t - LOOK_BACK_S) * SAMPLE_RATE) - BLOCK
+        hi = round((t + duration) * SAMPLE_RATE)
+        return max((level for at, level in self._levels if lo <= at < hi), default=0.0)
+
+    def _recent_ref(self) -> bool:
+        # the room keeps ringing for the filter's span after the bear's last sample
+        return bool(np.any(np.abs(self._spectra) > 0))
+
+    def _double_talk(self, res_pow: float, echo_pow: float) -> bool:
+        converged = self.stats.erle_db is not None and self.stats.erle_db >= 6.0
+        suspect = converged and res_pow > DOUBLE_TALK * echo_pow + 1e-9
+        self._double_talk_run = self._double_talk_run + 1 if suspect else 0
+        if self._double_talk_run > 1.5 * SAMPLE_RATE / BLOCK:
+            # residual stays loud for long: the room changed rather than someone talking over
+            self.stats.erle_db, self._double_talk_run = None, 0
+        return suspect
+
+    def _adapt(self, residual: Float32Array) -> None:
+        error = np.fft.rfft(np.concatenate([np.zeros(BLOCK, dtype=np.float32), residual]))
+        norm = self.partitions * self._power + 1e-8
+        gradient = np.conj(self._spectra) * error / norm
+        # gradient constraint: keep the filter causal and one block long per partition
+        taps = np.fft.irfft(gradient, axis=1)
+        taps[:, BLOCK:] = 0.0
+        self._weights += self.step * np.fft.rfft(taps, axis=1)
+
+    def _track_erle(self, mic_pow: float, res_pow: float) -> None:
+        if self.stats.echo_blocks > WARMUP_BLOCKS:  # steady state, past the first convergence
+            self.stats.mic_energy += mic_pow
+            self.stats.residual_energy += res_pow
+        self._erle_mic = 0.98 * self._erle_mic + 0.02 * mic_pow
+        self._erle_res = 0.98 * self._erle_res + 0.02 * res_pow
+        self._run_blocks += 1
+        if self._erle_res > 0 and self._run_blocks > 20:
+            self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
+
+    def _new_run(self) -> None:
+        """A new playback run is timed anew, so its echo may come back at another delay: the
+        ERLE is unknown (the barge-in bar goes up) until the delay is measured again."""
+        self._runs = self.reference.runs
+        self._candidates.clear()
+        self._run_blocks = 0
+        self._erle_mic = self._erle_res = 0.0
+        self.stats.erle_db = None
+        self._since_estimate = 0
+
+    def _shift(self, samples: int) -> None:
+        """Move the learnt echo path ``samples`` earlier (the filter's start moved later)."""
+        taps = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
+        moved = np.zeros_like(taps)
+        if 0 <= samples < taps.size:
+            moved[: taps.size - samples] = taps[samples:]
+        elif -taps.size < samples < 0:
+            moved[-samples:] = taps[: taps.size + samples]
+        padded = np.zeros((self.partitions, 2 * BLOCK))
+        padded[:, :BLOCK] = moved.reshape(self.partitions, BLOCK)
+        self._weights = np.fft.rfft(padded, axis=1)
+
+    # -- bulk delay ------------------------------------------------------------------------
+    def _update_delay(self, end: int) -> None:
+        mic = np.concatenate(self._mic_history)
+        ref = self.reference.read_at(end - mic.size, mic.size)
+        if float(np.mean(np.square(ref))) < REF_ACTIVE:
+            return
+        estimate = estimate_delay(mic, ref, self.max_delay)
+        if not estimate.usable:
+            return
+        offset = max(0, estimate.samples - PRE_DELAY)
+        # Reverberant rooms make the correlation peak wander between reflections: a new
+        # alignment is taken only once three estimates in a row agree on it.
+        first_of_run = not self._candidates
+        self._candidates.append(offset)
+        agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
+        if not (first_of_run or agreed):
+            return
+        previous = self.stats.delay_ms
+        self.stats.delay_ms = estimate.samples / SAMPLE_RATE * 1000
+        if previous is not None and first_of_run:
+            # the same room, timed anew: move what was learnt by the change of delay
+            moved = round((self.stats.delay_ms - previous) / 1000 * SAMPLE_RATE)
+            if abs(moved) > 8:
+                self._shift(-moved)  # a later echo: the learnt taps move later too
+        covered = self._offset <= estimate.samples <= self._offset + self.partitions * BLOCK // 2
+        if not covered:
+            # keep the echo's start in the first half of the filter's span
+            self._shift(offset - self._offset)
+            self._offset = offset
+            self._spectra[:] = 0.0
+            self._prev_ref = np.zeros(BLOCK, dtype=np.float32)

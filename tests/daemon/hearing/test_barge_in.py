@@ -1,0 +1,119 @@
+"""Barge-in decisions on the offline duplex room (``duplex_sim.py``): the child's voice over the
+bear stops it fast; the bear's own echo (-12/-6 dB, reverberant) and a quiet TV never do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from daemon.hearing.bargein import OnsetGuard
+from daemon.hearing.endpointing import Endpointer
+from daemon.hearing.frames import AudioFrame
+from daemon.hearing.vad.energy import EnergyVad
+from tests.daemon.hearing.duplex_sim import Room, run_duplex
+from tests.daemon.hearing.speech import espeak, load, voiced_bounds
+
+RATE = 16_000
+STORY = (
+    "Once upon a time there was a little dragon who lived in a cave on a tall green hill. "
+    "Every morning he flew over the village and waved at the children. "
+    "One day a girl called Mia waved back and asked him to come down for tea. "
+    "The dragon was shy, but he landed very softly in the meadow."
+)
+CHILD_AT_S = 4.3
+
+
+def _norm(audio: np.ndarray, peak: float = 0.3) -> np.ndarray:
+    return (audio * (peak / np.max(np.abs(audio)))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    tmp = tmp_path_factory.mktemp("duplex")
+    return {
+        "bear": _norm(load(espeak(STORY, tmp / "bear.wav"))),
+        "child": _norm(
+            load(espeak("Stop teddy, stop! I want to ask something else.", tmp / "c.wav"))
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def tv() -> np.ndarray:
+    from pathlib import Path
+
+    audio = load(Path(__file__).parents[2] / "data" / "speech_real" / "jfk.wav")
+    return (audio * np.float32(10 ** (-30 / 20))).astype(np.float32)  # ~ -47 dBFS speech
+
+
+@pytest.mark.parametrize(("echo_db", "seed"), [(-12.0, 1), (-6.0, 2)])
+def test_the_child_talking_over_the_bear_stops_it_within_300_ms(
+    voices: dict[str, np.ndarray], echo_db: float, seed: int
+) -> None:
+    run = run_duplex(
+        voices["bear"],
+        Room(echo_db=echo_db, seed=seed),
+        child=voices["child"],
+        child_at_s=CHILD_AT_S,
+    )
+    onset = CHILD_AT_S + voiced_bounds(voices["child"])[0]
+    assert len(run.barge_ins) == 1
+    assert 0.0 < run.barge_ins[0] - onset <= 0.2  # detected
+    assert run.stopped_at is not None and run.stopped_at - onset <= 0.3  # and silent
+    first = run.utterances[0]
+    assert first.audio_started_at - 5000.0 <= onset < first.started_at - 5000.0  # in its pre-roll
+
+
+@pytest.mark.parametrize(("echo_db", "seed"), [(-12.0, 1), (-12.0, 2), (-6.0, 3), (-6.0, 4)])
+def test_the_bears_own_echo_never_barges_in(
+    voices: dict[str, np.ndarray], echo_db: float, seed: int
+) -> None:
+    run = run_duplex(voices["bear"], Room(echo_db=echo_db, seed=seed, rt60_s=0.4))
+    assert run.barge_ins == []
+    assert run.utterances == []
+
+
+@pytest.mark.parametrize("echo_db", [-12.0, -6.0])
+def test_a_quiet_tv_does_not_barge_in(
+    voices: dict[str, np.ndarray], tv: np.ndarray, echo_db: float
+) -> None:
+    run = run_duplex(voices["bear"], Room(echo_db=echo_db, seed=5), tv=tv, tv_db=0.0)
+    assert run.barge_ins == []
+
+
+def test_half_duplex_ignores_the_child_while_the_bear_speaks(voices: dict[str, np.ndarray]) -> None:
+    run = run_duplex(
+        voices["bear"],
+        Room(echo_db=-12.0, seed=1),
+        child=voices["child"],
+        child_at_s=CHILD_AT_S,
+        endpointer=Endpointer(duplex=False),
+    )
+    assert run.barge_ins == [] and run.stopped_at is None
+
+
+def test_the_guard_wants_enough_loud_voiced_windows_above_the_expected_echo() -> None:
+    levels = {"echo": 1e-4}
+    guard = OnsetGuard(lambda t, d: levels["echo"], hits=3, span=5, margin_db=9.0, min_dbfs=-50)
+    loud = np.full(512, 0.05, dtype=np.float32)  # -26 dBFS: 14 dB over the echo
+    quiet = np.full(512, 0.012, dtype=np.float32)  # -38 dBFS: under the bar
+    assert guard.feed(loud, 1.0, voiced=True) is None
+    assert guard.feed(quiet, 1.032, voiced=True) is None  # a quiet consonant in between
+    assert guard.feed(loud, 1.064, voiced=False) is None  # loud, but the VAD says no voice
+    assert guard.feed(loud, 1.096, voiced=True) is None
+    assert guard.feed(loud, 1.128, voiced=True) == 1.0  # 3 hits in 5 windows: since 1.0
+    levels["echo"] = 1e-2  # the bear is loud now: the same voice is only its echo
+    assert all(guard.feed(loud, 2.0 + i * 0.032, voiced=True) is None for i in range(8))
+
+
+def test_a_duplex_endpointer_ends_the_childs_turn_when_the_bear_starts() -> None:
+    endpointer = Endpointer(EnergyVad(), duplex=True, min_speech_ms=100)
+    t, rng = 0.0, np.random.default_rng(0)
+    for i in range(40):  # 0.64 s of quiet, then 0.64 s of loud "speech"
+        level = 0.001 if i < 20 else 0.2
+        endpointer.process(AudioFrame(t, (rng.standard_normal(512) * level).astype(np.float32)))
+        t += 0.032
+    assert endpointer.in_speech
+    events = endpointer.set_bear_speaking(True)  # a queued reply starts while the child talks
+    assert [type(e).__name__ for e in events] == ["SpeechEnded"]  # kept, not dropped
+    assert not endpointer.in_speech

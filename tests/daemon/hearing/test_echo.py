@@ -1,0 +1,105 @@
+"""The echo canceller's parts on fixed speech (espeak-ng) in a seeded reverberant room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from daemon.hearing.echo import EchoCanceller, PlaybackReference
+from daemon.hearing.echo.canceller import PRE_DELAY
+from daemon.hearing.echo.delay import estimate_delay
+from daemon.hearing.frames import AudioFrame
+from tests.daemon.hearing.duplex_sim import T0, room_response
+from tests.daemon.hearing.speech import espeak, load
+
+RATE = 16_000
+STORY = (
+    "Once upon a time there was a little dragon who lived in a cave on a tall green hill. "
+    "Every morning he flew over the village and waved at the children. "
+    "One day a girl called Mia waved back and asked him to come down for tea."
+)
+
+
+@pytest.fixture(scope="module")
+def bear(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    audio = load(espeak(STORY, tmp_path_factory.mktemp("echo") / "bear.wav"))
+    return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    path: Path = tmp_path_factory.mktemp("echo") / "child.wav"
+    audio = load(espeak("Stop teddy, stop! I want to ask something else.", path))
+    return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)
+
+
+def test_reference_lays_blocks_end_to_end_and_reanchors_after_a_pause() -> None:
+    ref = PlaybackReference(seconds=2.0)
+    block = np.ones(320, dtype=np.float32)
+    ref.played(block, RATE, 10.0)
+    ref.played(2 * block, RATE, 10.005)  # written early: it still plays right after the first
+    assert np.all(ref.read(10.0, 640) == np.concatenate([block, 2 * block]))
+    ref.played(3 * block, RATE, 11.0)  # after a pause: its own time, silence in between
+    assert np.all(ref.read(10.04, 320) == 0.0)
+    assert np.all(ref.read(11.0, 320) == 3.0)
+    assert np.all(ref.read(20.0, 100) == 0.0)  # nothing played then
+    ref.played(np.ones(480, dtype=np.float32), 24_000, 11.5)  # resampled to 16 kHz
+    assert ref.read(11.5, 320).size == 320 and ref.last_played() == pytest.approx(11.52)
+
+
+def test_delay_estimate_finds_the_echo_delay_in_a_reverberant_room(bear: np.ndarray) -> None:
+    span = bear[: 2 * RATE]
+    wet = np.convolve(span, room_response(3))[: span.size] * 0.25
+    mic = np.zeros_like(span)
+    mic[1440:] = wet[: span.size - 1440]  # 90 ms
+    estimate = estimate_delay(mic, span, max_delay=6400)
+    # the peak may be a strong early reflection: the filter starts PRE_DELAY before it
+    assert estimate.usable and 0 <= estimate.samples - 1440 <= PRE_DELAY
+    noise = np.random.default_rng(0).standard_normal(span.size).astype(np.float32)
+    assert not estimate_delay(noise, span, max_delay=6400).usable
+
+
+def _cancel(
+    bear: np.ndarray, echo_db: float, seed: int, other: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, EchoCanceller]:
+    delay = 1440
+    wet = np.convolve(bear, room_response(seed))[: bear.size] * 10 ** (echo_db / 20)
+    mic = np.zeros(bear.size + RATE, dtype=np.float32)
+    mic[delay : delay + bear.size] = wet
+    mic += np.random.default_rng(seed).standard_normal(mic.size).astype(np.float32) * 3e-4
+    if other is not None:
+        mic += other[: mic.size]
+    ref = PlaybackReference()
+    canceller = EchoCanceller(ref)
+    out, fed = [], 0
+    for start in range(0, mic.size - 511, 512):
+        while fed < min(bear.size, start + 1472):  # the player runs 60 ms ahead
+            ref.played(bear[fed : fed + 320], RATE, T0 + start / RATE)
+            fed += 320
+        out.append(canceller.process(AudioFrame(T0 + start / RATE, mic[start : start + 512])))
+    residual = np.concatenate([f.samples for f in out])
+    return mic[: residual.size], residual, canceller
+
+
+@pytest.mark.parametrize(("echo_db", "seed"), [(-12.0, 1), (-6.0, 2)])
+def test_the_canceller_removes_the_bears_echo(bear: np.ndarray, echo_db: float, seed: int) -> None:
+    mic, residual, canceller = _cancel(bear, echo_db, seed)
+    stats = canceller.stats
+    assert stats.delay_ms == pytest.approx(90.0, abs=2.0)
+    assert stats.total_erle_db is not None and stats.total_erle_db >= 15.0
+    last = slice(bear.size - 4 * RATE, bear.size)  # the last 4 s of the bear's voice
+    erle_end = 10 * np.log10(np.mean(mic[last] ** 2) / np.mean(residual[last] ** 2))
+    assert erle_end >= 17.0
+
+
+def test_the_childs_voice_survives_the_canceller(bear: np.ndarray, child: np.ndarray) -> None:
+    other = np.zeros(bear.size + RATE, dtype=np.float32)
+    at = bear.size - 4 * RATE  # the child talks over the converged canceller
+    other[at : at + child.size] = child
+    _, residual, canceller = _cancel(bear, -6.0, 4, other)
+    part = slice(at, at + child.size)
+    kept = np.dot(residual[part], child) / np.sqrt(np.sum(child**2) * np.sum(residual[part] ** 2))
+    assert kept > 0.9  # the residual during the child's speech is the child's voice
+    assert canceller.stats.double_talk_blocks > 0  # adaptation paused while the child spoke
