@@ -9,18 +9,14 @@ deletes the fact it does not. With ``memory.enabled = false`` nothing is kept an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from daemon.history import ConversationContext, HistoryStore, HistoryWriter, PipelineHistory
+from daemon.history import ConversationContext, HistoryStore, PipelineHistory
 from daemon.history.profile import ProfileContext, ReplyContext, facts, forget
 from daemon.interaction.events import EventBus
 from daemon.interaction.graph import ALERTS_TASK_TYPE, MEMORY_TASK_TYPE
 from daemon.interaction.pipeline import Pipeline
-from processors import AdvancedAsyncProcessor, ProcessingTask, ProcessingType, create_processor
+from processors import AdvancedAsyncProcessor, ProcessingTask, ProcessingType
 from processors.memory.stage import ProfileUpdater
 from processors.reply.stage import Responder
 from tests.fake_messages_api import FakeMessagesAPI
@@ -32,21 +28,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[HistoryStore]:
-    s = await HistoryStore.open(tmp_path / "h.sqlite3")
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-async def processor(store: HistoryStore) -> AsyncIterator[AdvancedAsyncProcessor]:
-    p = await create_processor(max_workers=4)
-    p.register_processor(ProcessingType.DATABASE_OPERATION, HistoryWriter(store))
-    yield p
-    await p.shutdown(timeout=5)
 
 
 async def _calm(task: ProcessingTask) -> dict[str, Any]:

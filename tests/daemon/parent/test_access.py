@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -42,13 +41,6 @@ CHANGES = (
     ("POST", "/memory/forget-all"),
     ("POST", "/logout"),
 )
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    s = await Served.start(tmp_path)
-    yield s
-    await s.stop()
 
 
 def client() -> aiohttp.ClientSession:

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,6 @@ from aiohttp import web
 from tests.daemon.parent.harness import TOKEN, Served
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    s = await Served.start(tmp_path)
-    yield s
-    await s.stop()
 
 
 async def call(served: Served, method: str, path: str, body: Any = None) -> tuple[int, Any]:

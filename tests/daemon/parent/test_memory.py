@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +20,6 @@ from tests.daemon.parent.harness import FACTS, PASSWORD, TOKEN, Served
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 NEWEST_FIRST = [value for _, _, value, _, _ in reversed(FACTS)]
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    s = await Served.start(tmp_path)
-    yield s
-    await s.stop()
-
-
-@pytest.fixture
-async def browser(served: Served) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    """A logged-in session and its CSRF token."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
-        async with s.post(served.url + "/login", data={"password": PASSWORD}) as resp:
-            page = await resp.text()
-        found = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert found is not None
-        yield s, found.group(1)
 
 
 async def call(served: Served, method: str, path: str, **kw: Any) -> tuple[int, Any]:

@@ -1,4 +1,4 @@
-"""Fixtures of the interaction tests: a history store and a processor that writes to it."""
+"""Fixtures of the daemon tests: a history store and a processor that writes to it."""
 
 from __future__ import annotations
 
