@@ -8,6 +8,10 @@ import faulthandler
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from daemon.config import TeddyConfig
 
 
 def device_spec(value: str) -> int | str:
@@ -37,6 +41,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def _missing_extras(config: TeddyConfig) -> str | None:
+    """Settings that need an optional extra which is not installed: one line saying which."""
+    import importlib.util
+
+    users = [
+        key
+        for key, used in (
+            ("stt.backend = wyoming", config.stt.backend == "wyoming"),
+            ("tts.backend = wyoming", config.tts.backend == "wyoming"),
+            ("wyoming.listen", bool(config.wyoming.listen)),
+        )
+        if used
+    ]
+    if users and importlib.util.find_spec("wyoming") is None:
+        return (
+            f"{', '.join(users)} needs the Wyoming extra, which is not installed: "
+            "pip install 'teddy[wyoming]' (or turn those settings off)"
+        )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     import logging
     import os
@@ -48,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         config, source = load_config_with_source(args.config)
     except ConfigError as exc:
         print(f"teddy: {exc}", file=sys.stderr)
+        return 2
+    missing = _missing_extras(config)
+    if missing:
+        print(f"teddy: {missing}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level, config.logging.format)
     # `kill -USR1 <pid>` dumps every thread's stack to the log: for diagnosing a stuck bear.
