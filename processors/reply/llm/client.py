@@ -160,6 +160,8 @@ class ClaudeClient:
         Raises ``LLMError(MALFORMED)`` when the stream ends without a proper ``message_stop`` or
         without any text, and ``LLMError(API_ERROR)`` for an ``error`` event in the stream.
         """
+        import anthropic
+
         client = self._sdk()
         saw_text = False
         stopped = False
@@ -169,17 +171,24 @@ class ClaudeClient:
             system=system,
             messages=[{"role": m["role"], "content": m["content"]} for m in messages],  # type: ignore[misc]
         ) as stream:
-            async for event in stream:
-                kind = getattr(event, "type", None)
-                if kind == "text":
-                    text = getattr(event, "text", "")
-                    if text:
-                        saw_text = True
-                        yield text
-                elif kind == "message_stop":
-                    stopped = True
-                elif kind == "error":
-                    raise LLMError(API_ERROR, f"error event in stream: {event!r}")
+            try:
+                async for event in stream:
+                    kind = getattr(event, "type", None)
+                    if kind == "text":
+                        text = getattr(event, "text", "")
+                        if text:
+                            saw_text = True
+                            yield text
+                    elif kind == "message_stop":
+                        stopped = True
+                    elif kind == "error":
+                        raise LLMError(API_ERROR, f"error event in stream: {event!r}")
+            except (anthropic.APIConnectionError, httpx2.TransportError, ConnectionError) as exc:
+                # The stream had opened, so the server was reachable: a connection lost mid-reply
+                # is the API's failure (the SDK reports it either way, depending on timing).
+                if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+                    raise
+                raise LLMError(API_ERROR, f"connection lost mid-reply: {exc}") from exc
         if not stopped:
             raise LLMError(MALFORMED, "the stream ended without message_stop")
         if not saw_text:
