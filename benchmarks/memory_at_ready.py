@@ -6,7 +6,7 @@ is "this part on its own, over python". Parts share libraries (numpy, onnxruntim
 add up to the daemon's total; ``--daemon`` also starts ``teddy run --input replay:`` (silence) as
 benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200.
 
-    .venv/bin/python benchmarks/memory_at_ready.py [--daemon] [--env MALLOC_ARENA_MAX=2]
+    .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR]] [--env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--daemon", action="store_true", help="also measure teddy run at ready")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every child")
+    parser.add_argument("--tree", type=Path, help="with --daemon: run teddy from this checkout")
     parser.add_argument("--only", help="measure only parts whose name contains this")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
@@ -93,6 +94,9 @@ def main() -> None:
         import one_core
 
         one_core.PIN = []  # RSS does not depend on the pinning; keep the run short
+        # The venv's `teddy` may be an editable install of another checkout: run this one's code
+        # (or --tree's, to measure another commit in the same run).
+        os.environ["PYTHONPATH"] = str(args.tree or ROOT)
         os.environ.update(env)
         result = one_core.measure_daemon(idle_s=1.0)
         print(
