@@ -90,9 +90,7 @@ def yin_pitch(
     Vectorized over frames: the lagged products come from one batched FFT (float32 is plenty
     for pitch and halves the cost), the lagged energies from a cumulative sum.
     """
-    # numpy.fft (pocketfft, float32 since numpy 2.0) rather than scipy.fft: same transform to
-    # float32 rounding, and importing scipy.fft costs the daemon ~28 MiB resident (issue 11).
-    fft = np.fft
+    from scipy import fft
 
     tau_min = int(sample_rate / F0_MAX)
     tau_max = int(sample_rate / F0_MIN)

@@ -82,10 +82,10 @@ class EmotionAnalyzer:
         )
 
     def load_sync(self) -> None:
-        """Load the text model and warm the audio path (numpy.fft's first import)."""
+        """Load the text model and warm the audio path (scipy.fft's first import)."""
         with self._load_lock:
             if not self._loaded:
-                import numpy.fft  # noqa: F401
+                import scipy.fft  # noqa: F401
 
                 self.text_backend.load()
                 self._loaded = True
