@@ -25,7 +25,8 @@ READ_RSS = (
 PARTS: dict[str, str] = {
     "python (baseline)": "pass",
     "numpy": "import numpy",
-    "scipy.signal + sparse": "import scipy.signal, scipy.sparse",
+    "scipy.fft (imported by hibari and the emotion stage)": "import scipy.fft",
+    "scipy.signal (enhancement, resampling: not at ready by default)": "import scipy.signal",
     "av (PyAV, imported by faster-whisper)": "import av",
     "onnxruntime (import)": "import onnxruntime",
     "STT: faster-whisper tiny.en int8 (loaded)": (
