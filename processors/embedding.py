@@ -63,6 +63,32 @@ def wordllama_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def map_safetensors(path: Path, key: str) -> npt.NDArray[np.floating[Any]]:
+    """One tensor from a .safetensors file, memory-mapped read-only in the file's own dtype.
+
+    Why: the float32 copy of the table cost ~31 MiB resident from the start (issue 11); mapped,
+    only the rows of words actually heard are paged in (16 MiB at most, clean file pages)."""
+    with path.open("rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_len))
+    if key not in header:
+        raise EmbeddingModelMissing(f"{path} has no tensor {key!r}")
+    entry = header[key]
+    dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
+    if dtype is None:
+        raise EmbeddingModelMissing(f"{path}: unsupported dtype {entry['dtype']}")
+    start, _ = (int(x) for x in entry["data_offsets"])
+    shape = tuple(int(x) for x in entry["shape"])
+    mapped = np.memmap(
+        path,
+        dtype=np.dtype(dtype).newbyteorder("<"),
+        mode="r",
+        offset=8 + header_len + start,
+        shape=shape,
+    )
+    return np.asarray(mapped)  # a plain ndarray view of the mapping (numpy keeps it open)
+
+
 def read_safetensors(path: Path, key: str) -> npt.NDArray[np.float32]:
     """One tensor from a .safetensors file as a float32 array (the format: an 8-byte
     little-endian header length, a JSON header, then the raw little-endian tensors)."""
@@ -86,8 +112,12 @@ def read_safetensors(path: Path, key: str) -> npt.NDArray[np.float32]:
 class WordLlamaEmbedding:
     """`embed(texts, norm=False)` -> float32 array (n, 256), as wordllama's inference gives."""
 
-    def __init__(self, embedding: npt.NDArray[np.float32], tokenizer: Tokenizer) -> None:
-        self.embedding = np.ascontiguousarray(embedding.astype(np.float32))
+    def __init__(self, embedding: npt.NDArray[np.floating[Any]], tokenizer: Tokenizer) -> None:
+        # Kept in its stored dtype (float16, memory-mapped by from_files); rows are widened to
+        # float32 as they are looked up, which is exact, so the vectors are unchanged.
+        if embedding.dtype not in (np.float16, np.float32):
+            embedding = embedding.astype(np.float32)
+        self.embedding = embedding
         self.tokenizer = tokenizer
         # wordllama's settings for all inference: pad to the longest text, never truncate
         self.tokenizer.enable_padding()
@@ -104,7 +134,7 @@ class WordLlamaEmbedding:
         for path in (weights, tokenizer):
             if not path.is_file():
                 raise EmbeddingModelMissing(f"embedding model file not found: {path}")
-        return cls(read_safetensors(weights, TENSOR_KEY), Tokenizer.from_file(str(tokenizer)))
+        return cls(map_safetensors(weights, TENSOR_KEY), Tokenizer.from_file(str(tokenizer)))
 
     def embed(
         self, texts: str | list[str], norm: bool = False, batch_size: int = BATCH_SIZE
@@ -125,7 +155,7 @@ class WordLlamaEmbedding:
             ids = np.array([e.ids for e in encoded], dtype=np.int32)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.float32)
             np.clip(ids, 0, self.embedding.shape[0] - 1, out=ids)
-            tokens = self.embedding[ids]
+            tokens = self.embedding[ids].astype(np.float32)
             mask_sum = np.maximum(mask.sum(axis=1, keepdims=True), 1.0).astype(np.float32)
             pooled = np.sum(tokens * mask[..., np.newaxis], axis=1, dtype=np.float32) / mask_sum
             if norm:

@@ -97,6 +97,9 @@ class Stages:
             else:
                 self.models[name] = True
             self.load_seconds[name] = round(time.monotonic() - started, 3)
+        from daemon.ops.malloc import trim
+
+        trim()  # hand the loaders' freed buffers back to the kernel (RSS at ready, issue 11)
 
     @property
     def loaded(self) -> bool:

@@ -13,10 +13,14 @@ import io
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
+
+# scipy (~90 MiB resident) is only for training: the daemon's inference is numpy alone.
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from processors.emotion.features import FEATURE_DIM
 from processors.emotion.labels import EMOTIONS
@@ -97,6 +101,8 @@ def fit_softmax(
     the features; deterministic. The rows are mostly zeros (hashed words), so they are held
     sparse: ~1 s for a thousand rows.
     """
+    from scipy import sparse
+
     n, dim = x.shape
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     w = w / w.sum()

@@ -1,0 +1,109 @@
+"""What each part of teddy costs in resident memory (issue 11, point 6).
+
+Each part is imported/loaded in a fresh interpreter (``python -c``) that then reads its own VmRSS
+from /proc/self/status; the table subtracts a bare interpreter measured in the same run, so a row
+is "this part on its own, over python". Parts share libraries (numpy, onnxruntime), so rows do not
+add up to the daemon's total; ``--daemon`` also starts ``teddy run --input replay:`` (silence) as
+benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200.
+
+    .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR]] [--env NAME=VALUE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+READ_RSS = (
+    "\nfor _l in open('/proc/self/status'):\n"
+    "    if _l.startswith('VmRSS:'): print('RSS', int(_l.split()[1]))\n"
+)
+PARTS: dict[str, str] = {
+    "python (baseline)": "pass",
+    "numpy": "import numpy",
+    "scipy.fft (imported by hibari and the emotion stage)": "import scipy.fft",
+    "scipy.signal (enhancement, resampling: not at ready by default)": "import scipy.signal",
+    "av (PyAV, imported by faster-whisper)": "import av",
+    "onnxruntime (import)": "import onnxruntime",
+    "STT: faster-whisper tiny.en int8 (loaded)": (
+        "from processors.stt.stage import Transcriber\n"
+        "t = Transcriber.from_config({'model': 'tiny.en'}); t.load_sync()"
+    ),
+    "VAD: Silero onnxruntime session": (
+        "from daemon.hearing.vad.silero import SileroVad\nSileroVad()"
+    ),
+    "wordllama embedding (numpy + tokenizers)": (
+        "from processors.embedding import load_wordllama\nload_wordllama()"
+    ),
+    "emotion stage (loaded, incl. embedding)": (
+        "from processors.emotion.stage import create_default\ncreate_default().load_sync()"
+    ),
+    "safety classifier (loaded, incl. embedding)": (
+        "from processors.reply.safety import shared_classifier\nshared_classifier().available"
+    ),
+    "TTS: hibari (loaded + warm-up)": (
+        "from processors.speech.tts.hibari import HibariBackend\nHibariBackend().load()"
+    ),
+    "anthropic SDK (import)": "import anthropic",
+    "apprise (import)": "import apprise",
+    "jinja2 (import)": "import jinja2",
+    "aiohttp (import)": "import aiohttp",
+    "daemon.app (import, nothing loaded)": "import daemon.app",
+}
+
+
+def measure(code: str, env: dict[str, str]) -> float:
+    proc = subprocess.run(
+        [sys.executable, "-c", code + READ_RSS],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RSS "):
+            return int(line.split()[1]) / 1024
+    print(proc.stderr[-1500:], file=sys.stderr)
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--daemon", action="store_true", help="also measure teddy run at ready")
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every child")
+    parser.add_argument("--tree", type=Path, help="with --daemon: run teddy from this checkout")
+    parser.add_argument("--only", help="measure only parts whose name contains this")
+    args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
+    base = measure(PARTS["python (baseline)"], env)
+    print(
+        f"| part (fresh interpreter{', ' + ' '.join(args.env) if env else ''}) | RSS over python |"
+    )
+    print("|---|---|")
+    print(f"| python (baseline) | {base:.0f} MiB total |")
+    for name, code in list(PARTS.items())[1:]:
+        if args.only and args.only.lower() not in name.lower():
+            continue
+        print(f"| {name} | {measure(code, env) - base:+.0f} MiB |", flush=True)
+    if args.daemon:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import one_core
+
+        one_core.PIN = []  # RSS does not depend on the pinning; keep the run short
+        # The venv's `teddy` may be an editable install of another checkout: run this one's code
+        # (or --tree's, to measure another commit in the same run).
+        os.environ["PYTHONPATH"] = str(args.tree or ROOT)
+        os.environ.update(env)
+        result = one_core.measure_daemon(idle_s=1.0)
+        print(
+            f"| teddy run, at /readyz 200 | {result.get('rss_mib', float('nan')):.0f} MiB total |"
+        )
+
+
+if __name__ == "__main__":
+    main()
