@@ -64,7 +64,8 @@ def wordllama_dir() -> Path:
 
 
 def map_safetensors(path: Path, key: str) -> npt.NDArray[np.floating[Any]]:
-    """One tensor from a .safetensors file, memory-mapped read-only in the file's own dtype.
+    """One tensor from a .safetensors file, memory-mapped read-only in the file's own dtype (the
+    format: an 8-byte little-endian header length, a JSON header, then the raw tensors).
 
     Why: the float32 copy of the table cost ~31 MiB resident from the start (issue 11); mapped,
     only the rows of words actually heard are paged in (16 MiB at most, clean file pages)."""
@@ -90,23 +91,9 @@ def map_safetensors(path: Path, key: str) -> npt.NDArray[np.floating[Any]]:
 
 
 def read_safetensors(path: Path, key: str) -> npt.NDArray[np.float32]:
-    """One tensor from a .safetensors file as a float32 array (the format: an 8-byte
-    little-endian header length, a JSON header, then the raw little-endian tensors)."""
-    with path.open("rb") as f:
-        header_len = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(header_len))
-        if key not in header:
-            raise EmbeddingModelMissing(f"{path} has no tensor {key!r}")
-        entry = header[key]
-        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
-        if dtype is None:
-            raise EmbeddingModelMissing(f"{path}: unsupported dtype {entry['dtype']}")
-        start, end = (int(x) for x in entry["data_offsets"])
-        f.seek(8 + header_len + start)
-        raw = f.read(end - start)
-    shape = tuple(int(x) for x in entry["shape"])
-    array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
-    return np.ascontiguousarray(array.astype(np.float32))
+    """One tensor from a .safetensors file as an in-memory float32 array (a copy of
+    :func:`map_safetensors`' mapping, so the file is not kept open)."""
+    return np.ascontiguousarray(map_safetensors(path, key).astype(np.float32))
 
 
 class WordLlamaEmbedding:
