@@ -12,9 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from tests.daemon.parent.harness import TOKEN, Served
+from tests.processors.alerts.receiver import webhook_receiver
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -146,30 +146,15 @@ async def test_env_pinned_key_is_shown_and_refused(tmp_path: Path) -> None:
 
 
 async def test_send_test_alert_reports_each_channel(tmp_path: Path) -> None:
-    received: list[Any] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        received.append(await request.json())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    served = await Served.start(
-        tmp_path, extra_toml=f'webhook_url = "http://127.0.0.1:{port}/hook"\n'
-    )
-    try:
-        status, body = await call(served, "POST", "/api/alerts/test")
-    finally:
-        await served.stop()
-        await runner.cleanup()
+    async with webhook_receiver() as rx:
+        served = await Served.start(tmp_path, extra_toml=f'webhook_url = "{rx.url}"\n')
+        try:
+            status, body = await call(served, "POST", "/api/alerts/test")
+        finally:
+            await served.stop()
     assert status == 200
     assert [(d["channel"], d["ok"]) for d in body["deliveries"]] == [("webhook", True)]
-    assert received[0]["alerts"][0]["rule"] == "test"
+    assert rx.requests[0].json["alerts"][0]["rule"] == "test"
 
 
 async def test_export_zip_holds_everything_and_audio_when_stored(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_a_parent_uses_the_page(page: tuple[webdriver.Chrome, ServedInThread, Pa
     browser.get(url + "/feelings?days=7&bucket=day")
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.feelings circle.point")) == 3
     moments = browser.find_elements(By.CSS_SELECTOR, "svg.feelings circle.moment")
-    assert sorted(m.get_attribute("data-emotion") for m in moments) == ["fear", "sadness"]
+    assert sorted(str(m.get_attribute("data-emotion")) for m in moments) == ["fear", "sadness"]
     shot(browser, "3-feelings-phone")
     browser.set_window_size(*LAPTOP)
     shot(browser, "3-feelings-laptop")

@@ -51,7 +51,7 @@ def test_moments_link_to_their_conversation_and_are_escaped() -> None:
 
 
 def test_no_feelings_draws_an_empty_axis() -> None:
-    empty = {"bucket": "hour", "moments": []}
+    empty: dict[str, object] = {"bucket": "hour", "moments": []}
     empty["buckets"] = [{"key": f"{h:02d}", "total": 0, "counts": {}} for h in range(24)]
     svg = chart.render(empty)
     assert svg.startswith("<svg") and 'class="point"' not in svg

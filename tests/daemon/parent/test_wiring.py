@@ -13,12 +13,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from daemon.app import Daemon
 from daemon.config import load_config
 from daemon.parent.wiring import in_quiet_hours
 from tests.daemon.parent.harness import TOKEN, write_config
+from tests.processors.alerts.receiver import webhook_receiver
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -39,46 +39,34 @@ def test_quiet_hours_cross_midnight(spans: list[str], now: dt.time, inside: str 
 
 @pytest.mark.slow
 async def test_page_served_by_the_daemon_reloads_like_sighup(tmp_path: Path) -> None:
-    received: list[object] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        received.append(await request.json())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    hook_url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    path = write_config(tmp_path, f'webhook_url = "{hook_url}"\n[pipeline]\nspeak = false\n')
-    env = {"ANTHROPIC_API_KEY": ""}
-    daemon = Daemon(load_config(path, env), config_path=path, env=env, listen=False)
-    await daemon.start()
-    try:
-        assert daemon.http is not None
-        url = daemon.http.url
-        async with aiohttp.ClientSession(headers=AUTH) as s:
-            async with s.get(url + "/api/now") as resp:
-                now = await resp.json()
-            assert now["state"] == "starting"  # no microphone: capture never ready
-            assert now["last"] is None and now["minutes_today"] == 0.0
-            body = {"history.retention_days": 12, "child.name": "Mia"}
-            async with s.put(url + "/api/settings", json=body) as resp:
-                assert resp.status == 200
-                applied = (await resp.json())["applied"]
-            async with s.post(url + "/api/alerts/test") as resp:
-                deliveries = (await resp.json())["deliveries"]
-            async with s.get(url + "/healthz") as resp:
-                assert resp.status in (200, 503)  # the health paths still answer the token
-    finally:
-        await daemon.stop()
-        await runner.cleanup()
+    async with webhook_receiver() as rx:
+        path = write_config(tmp_path, f'webhook_url = "{rx.url}"\n[pipeline]\nspeak = false\n')
+        env = {"ANTHROPIC_API_KEY": ""}
+        daemon = Daemon(load_config(path, env), config_path=path, env=env, listen=False)
+        await daemon.start()
+        try:
+            assert daemon.http is not None
+            url = daemon.http.url
+            async with aiohttp.ClientSession(headers=AUTH) as s:
+                async with s.get(url + "/api/now") as resp:
+                    now = await resp.json()
+                assert now["state"] == "starting"  # no microphone: capture never ready
+                assert now["last"] is None and now["minutes_today"] == 0.0
+                body = {"history.retention_days": 12, "child.name": "Mia"}
+                async with s.put(url + "/api/settings", json=body) as resp:
+                    assert resp.status == 200
+                    applied = (await resp.json())["applied"]
+                async with s.post(url + "/api/alerts/test") as resp:
+                    deliveries = (await resp.json())["deliveries"]
+                async with s.get(url + "/healthz") as resp:
+                    assert resp.status in (200, 503)  # the health paths still answer the token
+        finally:
+            await daemon.stop()
     assert "applied now: child.name, history.retention_days" in applied
     assert daemon.config.history.retention_days == 12 and daemon.config.child.name == "Mia"
     assert json.loads((tmp_path / "parent-settings.json").read_text()) == body
     assert [(d["channel"], d["ok"]) for d in deliveries] == [("webhook", True)]
-    assert len(received) == 1  # sent by the daemon's own alert stage
+    assert len(rx.requests) == 1  # sent by the daemon's own alert stage
     # the next start reads the overlay too (teddy run)
     assert load_config(path, env).child.name == "Mia"
 
