@@ -32,7 +32,7 @@ NOUN_OPENERS = ARTICLES | DETERMINERS | frozenset("his her some this that".split
 PREPOSITIONS = frozenset(
     "of to at with for from about into onto under upon without towards toward than until "
     "till between across among".split()
-)  # a question may end on one ("who is it from?")
+)  # a wh-question may end on one ("who is it from?")
 CONJUNCTIONS = frozenset(
     "and but or because cause cuz if while unless although whether nor".split()
 )
@@ -82,13 +82,14 @@ def judge(text: str, speech_s: float | None = None) -> Turn:
         return Turn.UNFINISHED  # a lone "and then" / "so" / "well"
     if last in ARTICLES or last in DETERMINERS or last in CONJUNCTIONS:
         return Turn.UNFINISHED
-    if last in PREPOSITIONS and not question:
-        return Turn.UNFINISHED
+    wh_question = question and any(w in WH_WORDS for w in words)
+    if last in PREPOSITIONS and not wh_question:
+        return Turn.UNFINISHED  # "who is it from?" is whole, "can you tell me about?" is not
     if len(words) >= 2 and words[-2] in NOUN_OPENERS and last in ADJECTIVES:
         return Turn.UNFINISHED
     if not _TERMINAL.search(stripped):
         return Turn.UNSURE
-    if last in HANGING and not (question and any(w in WH_WORDS for w in words)):
+    if last in HANGING and not wh_question:
         return Turn.UNSURE  # "what did you see?" has its object; "can I have?" has not
     if len(words) == 1 and last not in ONE_WORD:
         return Turn.UNSURE
