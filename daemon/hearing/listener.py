@@ -183,7 +183,8 @@ class Listener:
 
         def decoded(done: Future[_Text]) -> None:  # on the decoding thread
             ok = not done.cancelled() and done.exception() is None
-            loop.call_soon_threadsafe(self._judge, paused, done.result().text if ok else None)
+            with contextlib.suppress(RuntimeError):  # the loop closed: the daemon is stopping
+                loop.call_soon_threadsafe(self._judge, paused, done.result().text if ok else None)
 
         future.add_done_callback(decoded)
 
