@@ -15,6 +15,8 @@ speculative decodes (started, hits, wasted, their CPU) and false cut-offs on cli
 mid-sentence pause (an utterance closed inside the sentence).
 
     .venv/bin/python benchmarks/e2e_latency.py [--tts hibari|piper|espeak-ng] [--n 8] [--paused 3]
+        [--early-ms 220 --unfinished-ms 700]  (--early-ms 0 --unfinished-ms 0: before issue 11's
+        semantic end-of-turn)
 """
 
 from __future__ import annotations
@@ -166,7 +168,11 @@ async def run(args: argparse.Namespace, workdir: Path, rig: Any) -> None:
             "llm": {"base_url": api.base_url},
             "tts": {"backend": args.tts},
             "history": {"path": str(workdir / "history.sqlite3")},
-            "vad": {"pause_ms": args.pause_ms},
+            "vad": {
+                "pause_ms": args.pause_ms,
+                "early_silence_ms": args.early_ms,
+                "unfinished_silence_ms": args.unfinished_ms,
+            },
             "stt": {"speculative": args.pause_ms > 0},
         }
     )
@@ -197,13 +203,16 @@ async def run(args: argparse.Namespace, workdir: Path, rig: Any) -> None:
         stats = daemon.stages.transcriber.speculation
         summary = daemon.latency.summary()
         pauses = listener.pauses
+        turns, early, split = listener.turns, listener.early_ends, listener.early_split
         await daemon.stop()
         await api.stop()
     perceived_all = measure(recording.path, [clips[0], *clips])[1:]
     perceived = [p for p in perceived_all if p is not None]
     print(
         f"clips: {len(clips)} ({args.paused} with a mid-sentence pause), tts={args.tts}, "
-        f"stt=tiny.en, vad.pause_ms={args.pause_ms}; heard a reply to {len(perceived)}"
+        f"stt=tiny.en, vad.pause_ms={args.pause_ms}, early_silence_ms={args.early_ms}, "
+        f"unfinished_silence_ms={args.unfinished_ms}; heard a reply to {len(perceived)}; "
+        f"load average {os.getloadavg()[0]:.2f} (1 min)"
     )
     print(
         f"perceived (true end of speech -> first audible bear sample): "
@@ -227,6 +236,10 @@ async def run(args: argparse.Namespace, workdir: Path, rig: Any) -> None:
         1 for i, clip in enumerate(clips) if sum(1 for j, _ in ended if j == i) > 1 and clip.paused
     )
     print(f"false cut-offs: {cutoffs} of {args.paused} clips with a mid-sentence pause")
+    print(
+        f"semantic end-of-turn: verdicts {turns}, {early} turns ended early, "
+        f"{split} followed by speech within silence_ms"
+    )
     if stats is not None:
         s = stats.stats
         print(
@@ -254,6 +267,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--paused", type=int, default=3, help="clips with a mid-sentence pause")
     parser.add_argument("--pause-ms", type=int, default=180, help="0: no speculation")
+    parser.add_argument("--early-ms", type=int, default=220, help="vad.early_silence_ms (0: off)")
+    parser.add_argument("--unfinished-ms", type=int, default=700, help="vad.unfinished_silence_ms")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from tests.audio_rig import AudioRig

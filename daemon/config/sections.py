@@ -91,6 +91,20 @@ class VadConfig(Section):
         description="silence after which a speculative transcription starts (0 = never; "
         "must be shorter than silence_ms)",
     )
+    early_silence_ms: int = Field(
+        default=220,
+        ge=0,
+        le=5000,
+        description="silence that ends an utterance whose transcript at the pause is a complete "
+        "sentence (semantic end-of-turn; 0 = off; needs pause_ms and stt.speculative)",
+    )
+    unfinished_silence_ms: int = Field(
+        default=700,
+        ge=0,
+        le=10000,
+        description="silence that ends an utterance whose transcript at the pause clearly "
+        "needs more ('I want a ...'; never shorter than silence_ms)",
+    )
 
 
 def _encoder_window(value: object) -> Literal["auto"] | float:

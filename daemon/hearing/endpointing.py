@@ -8,7 +8,8 @@ short tail after the end. Shorter than ``min_speech_ms`` → dropped (clicks, co
 Speculation: after ``pause_ms`` of silence (shorter than ``silence_ms``) a ``SpeechPaused`` event
 carries the audio cut exactly as the utterance would be cut if nothing more is said, so a decode
 can start early; ``SpeechResumed`` follows if the speech goes on (that audio is then stale). If the
-endpointer confirms, ``SpeechEnded.audio`` holds the very same samples.
+endpointer confirms, ``SpeechEnded.audio`` holds the very same samples. Semantic end-of-turn: the
+verdict on that audio's transcript sets how long the silence must last (``turnend.TurnWait``).
 
 Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
 after, the detector ignores its input, so the bear never triggers on its own voice. Full duplex
@@ -22,13 +23,21 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from daemon.hearing.bargein import BargeIn, OnsetGuard
+from daemon.hearing.speech_events import (
+    Event,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+    UtteranceDropped,
+)
+from daemon.hearing.turnend import Turn, TurnWait
 from daemon.hearing.vad import SAMPLE_RATE, Vad, load_vad
 
 if TYPE_CHECKING:
@@ -36,52 +45,20 @@ if TYPE_CHECKING:
 
 Float32Array = npt.NDArray[np.float32]
 
+__all__ = [  # the events live in speech_events; importers keep using this module
+    "Event",
+    "SpeechEnded",
+    "SpeechPaused",
+    "SpeechResumed",
+    "SpeechStarted",
+    "UtteranceDropped",
+]
+
 SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
 REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
 TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
 ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
 BARGE_IN_PRE_ROLL_S = 0.15  # audio kept before a barge-in's first loud voiced window
-
-
-@dataclass(frozen=True)
-class SpeechStarted:
-    t: float  # when the onset was detected
-
-
-@dataclass(frozen=True, eq=False)
-class SpeechEnded:
-    t: float  # when the end was decided (``silence_ms`` after ``ended_at``, or the cut)
-    audio: Float32Array = field(repr=False)  # 16 kHz mono float32, pre-roll + speech + tail
-    started_at: float  # detected speech onset (the audio starts ``pre_roll`` earlier)
-    ended_at: float  # end of the last voiced window
-    cut: bool = False  # True when ``max_utterance_s`` forced the end
-    audio_started_at: float = 0.0  # clock time of ``audio[0]`` (``started_at`` - pre-roll)
-
-    @property
-    def duration_s(self) -> float:
-        return self.ended_at - self.started_at
-
-
-@dataclass(frozen=True, eq=False)
-class SpeechPaused:
-    t: float  # when the pause was noticed (``pause_ms`` after the end of speech energy)
-    audio: Float32Array = field(repr=False)  # what SpeechEnded.audio will be if speech stops here
-    ended_at: float  # the end of speech energy the pause is timed from
-
-
-@dataclass(frozen=True)
-class SpeechResumed:
-    t: float  # speech came back after a SpeechPaused: its audio is stale
-
-
-@dataclass(frozen=True)
-class UtteranceDropped:
-    t: float
-    reason: str  # "too_short" | "bear_speaking"
-    duration_s: float
-
-
-Event = SpeechStarted | BargeIn | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped
 
 
 class FrameSource(Protocol):
@@ -104,6 +81,8 @@ class Endpointer:
         tail_ms: int = 150,
         echo_tail_ms: int = 300,
         pause_ms: int = 180,
+        early_silence_ms: int = 220,
+        unfinished_silence_ms: int = 700,
         duplex: bool = False,
         onset_guard: OnsetGuard | None = None,
     ) -> None:
@@ -133,6 +112,8 @@ class Endpointer:
         if self.pause_s >= self.silence_s:
             self.pause_s = 0.0
         self._paused = False  # a SpeechPaused was emitted for the current silence run
+        early_s = max(early_silence_ms / 1000, self.pause_s) if early_silence_ms else 0.0
+        self.turn = TurnWait(self.silence_s, early_s, unfinished_silence_ms / 1000)
 
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet scored (< one window)
         self._pending_t = 0.0  # clock time of _pending[0]
@@ -198,6 +179,21 @@ class Endpointer:
             self._gate_remaining = 0 if in_barge_in else self.echo_tail_samples
         self._bear_speaking = speaking
         return events
+
+    def expect_turn(self, ended_at: float) -> None:
+        """A verdict on the pause at ``ended_at`` (``SpeechPaused.ended_at``) is on its way."""
+        if self._in_speech and self._paused and self._speech_end == ended_at:
+            self.turn.expect()
+
+    def hint_turn(self, ended_at: float, turn: Turn) -> list[Event]:
+        """The verdict on that pause; returns the end if the silence is now long enough."""
+        if not (self._in_speech and self._paused and self._speech_end == ended_at):
+            return []  # speech resumed (or the turn ended) since: the hint is stale
+        self.turn.decide(turn)
+        if self._pending_t - self._speech_end + self._half_window >= self.turn.needed_s:
+            self._last_voiced_end = self._speech_end
+            return [self._finish(self._pending_t, cut=False)]
+        return []
 
     def reset(self) -> None:
         """Forget everything (e.g. after a capture gap): no event is emitted."""
@@ -269,6 +265,7 @@ class Endpointer:
             self._silence_run = 0
             if self._paused:
                 self._paused = False
+                self.turn.clear()
                 events.append(SpeechResumed(end))
         else:
             if self._silence_run == 0:
@@ -276,18 +273,20 @@ class Endpointer:
             self._silence_run += window.size
         # The silence is timed from where the speech energy really stops (the VAD lags by a
         # window or two), to the nearest window: endpointing adds little beyond silence_ms.
-        if self._silence_run and end - self._speech_end + self._half_window >= self.silence_s:
+        silent_s = end - self._speech_end + self._half_window
+        if self._silence_run and silent_s >= self.turn.needed_s:
             self._last_voiced_end = self._speech_end
             events.append(self._finish(end, cut=False))
         elif (
             self.pause_s
             and self._silence_run
             and not self._paused
-            and end - self._speech_end + self._half_window >= self.pause_s
+            and silent_s >= self.pause_s
             and (self._speech_end - self._started_at) * SAMPLE_RATE >= self.min_speech_samples
         ):
             self._paused = True
-            events.append(SpeechPaused(end, self._audio_until(self._speech_end), self._speech_end))
+            audio = self._audio_until(self._speech_end)
+            events.append(SpeechPaused(end, audio, self._speech_end, self._started_at))
         elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
             self._last_voiced_end = end
             events.append(self._finish(end, cut=True))
@@ -358,6 +357,7 @@ class Endpointer:
         return audio[: max(0, keep)]
 
     def _finish(self, t: float, *, cut: bool) -> Event:
+        early = not cut and self.turn.is_early(t - self._last_voiced_end + self._half_window)
         duration = self._speech_duration()
         audio = self._audio_until(self._last_voiced_end)
         started_at, ended_at = self._started_at, self._last_voiced_end
@@ -368,7 +368,7 @@ class Endpointer:
         self._reset_utterance()
         if duration * SAMPLE_RATE < self.min_speech_samples:
             return UtteranceDropped(t, "too_short", duration)
-        return SpeechEnded(t, audio, started_at, ended_at, cut, audio_start)
+        return SpeechEnded(t, audio, started_at, ended_at, cut, audio_start, early)
 
     def _reset_utterance(self) -> None:
         self._utterance = []
@@ -377,6 +377,7 @@ class Endpointer:
         self._silence_run = 0
         self._peak_power = 0.0
         self._paused = False
+        self.turn.clear()
 
 
 def _sub_power(window: Float32Array) -> Float32Array:

@@ -3,6 +3,9 @@
 Half duplex (no canceller): the endpointer ignores the microphone while the bear speaks. Full
 duplex (``audio.barge_in``): every frame goes through the echo canceller first, the endpointer keeps
 listening, and a confirmed barge-in calls ``on_barge_in`` (the daemon stops the bear).
+
+Semantic end-of-turn: when the speculative decode started at a pause finishes, its text is judged
+(``turnend.judge``) and the verdict goes to the endpointer, which may close the turn early.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol
 
 from daemon.hearing import AudioSource
@@ -28,6 +32,8 @@ from daemon.hearing.endpointing import (
     listen,
 )
 from daemon.hearing.frames import AudioFrame
+from daemon.hearing.turnend import Turn, judge
+from daemon.hearing.vad import SAMPLE_RATE
 
 if TYPE_CHECKING:
     from daemon.hearing.gate import ListeningGate
@@ -43,6 +49,14 @@ class Speculator(Protocol):
     def speculate(self, audio: Float32Array) -> bool: ...
 
     def abandon_speculation(self) -> None: ...
+
+
+class _Text(Protocol):
+    """A transcription: all semantic end-of-turn reads of it. A speculator may also offer
+    ``speculation_of(audio) -> Future[_Text] | None`` (``Transcriber`` does)."""
+
+    @property
+    def text(self) -> str: ...
 
 
 class _EchoCancelled:
@@ -84,9 +98,15 @@ class Listener:
         self.on_barge_in = on_barge_in
         self.barge_ins = 0
         self.gate: ListeningGate | None = None  # parental controls (daemon/hearing/gate.py)
+        self.turns: dict[str, int] = {}  # verdicts on pause transcripts (turnend.Turn values)
+        self.early_ends = 0  # turns closed early because their transcript was complete
+        self.early_split = 0  # ... after which speech came back within silence_ms
+        self._early_end_at: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         if self._task is None:
+            self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._run(), name="teddy-listener")
 
     def bear_speaking(self, speaking: bool) -> None:
@@ -117,6 +137,7 @@ class Listener:
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             log.debug("speech started at %.3f", event.t)
+            self._count_split(event)
         elif isinstance(event, BargeIn):
             self.barge_ins += 1
             stats = self.echo.stats.snapshot() if self.echo is not None else {}
@@ -131,6 +152,7 @@ class Listener:
             if self.speculator is not None:
                 try:
                     self.speculator.speculate(event.audio)
+                    self._judge_when_decoded(event)
                 except Exception:
                     log.exception("speculative transcription failed to start")
         elif isinstance(event, SpeechResumed):
@@ -138,7 +160,10 @@ class Listener:
                 self.speculator.abandon_speculation()
         elif isinstance(event, SpeechEnded):
             self.utterances += 1
-            log.info("utterance of %.2f s", event.duration_s)
+            log.info("utterance of %.2f s%s", event.duration_s, " (early end)" * event.early)
+            if event.early:
+                self.early_ends += 1
+                self._early_end_at = event.ended_at
             try:
                 self._on_utterance(event)
             except Exception:
@@ -146,6 +171,43 @@ class Listener:
         elif isinstance(event, UtteranceDropped):
             self.dropped[event.reason] = self.dropped.get(event.reason, 0) + 1
             log.info("utterance dropped (%s, %.2f s)", event.reason, event.duration_s)
+
+    # -- semantic end-of-turn ------------------------------------------------------------------
+    def _judge_when_decoded(self, paused: SpeechPaused) -> None:
+        of = getattr(self.speculator, "speculation_of", None)
+        future: Future[_Text] | None = of(paused.audio) if of is not None else None
+        loop = self._loop
+        if future is None or loop is None:
+            return
+        self.endpointer.expect_turn(paused.ended_at)
+
+        def decoded(done: Future[_Text]) -> None:  # on the decoding thread
+            ok = not done.cancelled() and done.exception() is None
+            with contextlib.suppress(RuntimeError):  # the loop closed: the daemon is stopping
+                loop.call_soon_threadsafe(self._judge, paused, done.result().text if ok else None)
+
+        future.add_done_callback(decoded)
+
+    def _judge(self, paused: SpeechPaused, text: str | None) -> None:
+        """The verdict (a failed decode: unsure, so the turn is not held any longer)."""
+        duration = paused.ended_at - paused.started_at
+        turn = Turn.UNSURE if text is None else judge(text, duration)
+        self.turns[turn.value] = self.turns.get(turn.value, 0) + 1
+        log.debug("turn %s: %r", turn.value, text)
+        for event in self.endpointer.hint_turn(paused.ended_at, turn):
+            if self.gate is None or self.gate.screen(event):
+                self._handle(event)
+
+    def _count_split(self, started: SpeechStarted) -> None:
+        """Speech that came back so soon after an early end that the full silence would have
+        kept it in the same utterance: the child was cut off (it becomes a new utterance)."""
+        if self._early_end_at is None:
+            return
+        onset = started.t - self.endpointer.window / SAMPLE_RATE
+        if onset - self._early_end_at < self.endpointer.silence_s:
+            self.early_split += 1
+            log.info("speech resumed %.2f s after an early end", onset - self._early_end_at)
+        self._early_end_at = None
 
     async def stop(self) -> None:
         if self._task is not None:

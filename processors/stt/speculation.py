@@ -93,6 +93,13 @@ class SpeculationCache:
             while self._entries:
                 self._waste(self._entries.popitem(last=False)[1])
 
+    def peek(self, audio: Float32Array, language: str | None) -> Future[Transcription] | None:
+        """The decode under way for exactly this audio, left in place (semantic end-of-turn
+        reads its text; the transcription task still takes it)."""
+        with self._lock:
+            entry = self._entries.get(audio_key(audio, language))
+            return None if entry is None else entry.future
+
     def take(self, audio: Float32Array, language: str | None) -> Future[Transcription] | None:
         """The speculative decode of exactly this audio, or None; other entries are wasted."""
         key = audio_key(audio, language)

@@ -34,6 +34,8 @@ from processors.stt.speculation import SpeculationCache
 from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from processors.wyoming_link import WyomingLink
 
 ENHANCEMENT_TYPE = "audio_enhancement"
@@ -179,6 +181,13 @@ class Transcriber:
         if self.speculation is None or self._backend is None:
             return False
         return self.speculation.start(audio, self.language)
+
+    def speculation_of(self, audio: Float32Array) -> Future[Transcription] | None:
+        """The speculative decode of exactly this audio, if one was started (hearing judges
+        from its text whether the child has finished: semantic end-of-turn)."""
+        if self.speculation is None:
+            return None
+        return self.speculation.peek(audio, self.language)
 
     def close(self) -> None:
         """Stop the speculation thread (idle: it ends at once; a decode under way is dropped)."""

@@ -101,3 +101,18 @@ def test_the_key_is_the_exact_samples_and_language() -> None:
     future = cache.take(audio, "en")
     assert future is not None and future.result(5).text == "x"
     cache.close()
+
+
+async def test_the_decode_under_way_can_be_read_and_is_still_reused() -> None:
+    # semantic end-of-turn reads the text at the pause; the transcription task then takes it
+    backend = ScriptedBackend(segment(" Mary rolled the barrel."))
+    stage = Transcriber.with_backend(backend)
+    audio = _speech()
+    assert stage.speculation_of(audio) is None  # nothing started yet
+    stage.speculate(audio)
+    future = stage.speculation_of(audio.copy())
+    assert future is not None and future.result(timeout=30).text == "Mary rolled the barrel."
+    assert stage.speculation_of(audio[:-1]) is None  # other audio: no answer
+    result = await stage(MiniTask({"audio_data": audio.copy()}))
+    assert result.text == "Mary rolled the barrel." and len(backend.calls) == 1
+    assert stage.speculation is not None and stage.speculation.stats.hits == 1
