@@ -22,6 +22,7 @@ READ_RSS = (
     "\nfor _l in open('/proc/self/status'):\n"
     "    if _l.startswith('VmRSS:'): print('RSS', int(_l.split()[1]))\n"
 )
+TRIM = "import ctypes; ctypes.CDLL('libc.so.6').malloc_trim(0)"
 PARTS: dict[str, str] = {
     "python (baseline)": "pass",
     "numpy": "import numpy",
@@ -44,6 +45,15 @@ PARTS: dict[str, str] = {
     ),
     "safety classifier (loaded, incl. embedding)": (
         "from processors.reply.safety import shared_classifier\nshared_classifier().available"
+    ),
+    "hibari G2P tables as hibari loads them (dicts; after malloc_trim)": (
+        "from hibari.g2p import G2P\ng = G2P()\n" + TRIM
+    ),
+    "hibari G2P tables packed, as teddy loads them (after malloc_trim)": (
+        "from hibari.g2p import G2P\n"
+        "from processors.speech.tts.hibari_lexicon import pack_lexicon\n"
+        "from processors.speech.tts.hibari_tagger import pack_tagger\n"
+        "g = G2P(); pack_tagger(g); pack_lexicon(g)\n" + TRIM
     ),
     "TTS: hibari (loaded + warm-up)": (
         "from processors.speech.tts.hibari import HibariBackend\nHibariBackend().load()"

@@ -97,9 +97,10 @@ class Stages:
             else:
                 self.models[name] = True
             self.load_seconds[name] = round(time.monotonic() - started, 3)
-        from daemon.ops.malloc import trim
+        from daemon.ops.malloc import relax_mmap_threshold, trim
 
         trim()  # hand the loaders' freed buffers back to the kernel (RSS at ready, issue 11)
+        relax_mmap_threshold()  # inference allocates as fast as before (daemon/ops/malloc.py)
 
     @property
     def loaded(self) -> bool:

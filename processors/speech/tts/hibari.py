@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from processors.speech.tts.base import Float32Array, TtsUnavailable
+from processors.speech.tts.hibari_lexicon import pack_lexicon
+from processors.speech.tts.hibari_tagger import pack_tagger
 from processors.speech.tts.rate import SpeakingRate
 
 DEFAULT_VOICE = "heart"
@@ -60,6 +62,9 @@ class HibariBackend:
             ) from exc
         try:
             tts = Hibari(voice=self.voice, model=model, threads=self.threads)
+            # Same pronunciations from arrays instead of ~100 MiB of dicts (issue 11, point 6)
+            pack_tagger(tts.g2p)
+            pack_lexicon(tts.g2p)
             tts("Hello.")  # warm-up: loads the G2P lexicons now, not on the first reply
         except Exception as exc:
             raise TtsUnavailable(f"hibari could not load voice {self.voice!r}: {exc}") from exc

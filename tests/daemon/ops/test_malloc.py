@@ -18,11 +18,13 @@ def test_trim_runs_after_freeing_memory() -> None:
     assert malloc.trim() in (True, False)  # returns glibc's answer; must not raise
 
 
-def _limit_in_child(env_value: str | None) -> str:
+def _limit_in_child(
+    env_value: str | None, variable: str = "MALLOC_ARENA_MAX", call: str = "limit_arenas"
+) -> str:
     env = {"PATH": "/usr/bin:/bin"}
     if env_value is not None:
-        env["MALLOC_ARENA_MAX"] = env_value
-    code = "from daemon.ops.malloc import limit_arenas; print(limit_arenas())"
+        env[variable] = env_value
+    code = f"from daemon.ops.malloc import {call}; print({call}())"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
@@ -35,3 +37,16 @@ def test_limit_arenas_applies_without_the_environment_variable() -> None:
 
 def test_an_explicit_malloc_arena_max_wins() -> None:
     assert _limit_in_child("4") == "False"
+
+
+def test_fix_mmap_threshold_applies_without_the_environment_variable() -> None:
+    assert _limit_in_child(None, "MALLOC_MMAP_THRESHOLD_", "fix_mmap_threshold") == "True"
+
+
+def test_an_explicit_mmap_threshold_wins() -> None:
+    assert _limit_in_child("65536", "MALLOC_MMAP_THRESHOLD_", "fix_mmap_threshold") == "False"
+
+
+def test_relax_mmap_threshold_applies_and_steps_aside_like_fix() -> None:
+    assert _limit_in_child(None, "MALLOC_MMAP_THRESHOLD_", "relax_mmap_threshold") == "True"
+    assert _limit_in_child("65536", "MALLOC_MMAP_THRESHOLD_", "relax_mmap_threshold") == "False"
