@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from aiohttp import web
 
 from daemon.config.overlay import OverlayError
@@ -28,6 +28,9 @@ from daemon.parent.params import BadParam, bounded_int, optional_when, parse_whe
 from daemon.parent.routes.api import Api
 from processors.memory.privacy import MAX_VALUE_CHARS
 
+if TYPE_CHECKING:
+    import jinja2
+
 PAGE_SIZE = 50
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 Page = Callable[[web.Request, Access], Awaitable[web.StreamResponse]]
@@ -43,6 +46,8 @@ NAV = (
 
 
 def _env() -> jinja2.Environment:
+    import jinja2  # on the first page, not at start: ~9 MiB a bear whose parent never looks
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True),
@@ -70,7 +75,10 @@ class Pages:
         self.api = api
         self.ctx = api.ctx
         self.gate = gate
-        self.jinja = _env()
+
+    @cached_property
+    def jinja(self) -> jinja2.Environment:
+        return _env()
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/login", self.login_form)
