@@ -1,9 +1,7 @@
 """Microphone capture: a sounddevice InputStream feeding 32 ms AudioFrames to asyncio.
 
 The PortAudio callback only copies into a bounded ring buffer and wakes the loop with
-``call_soon_threadsafe``. The loop side drains the ring, stamps frames on a monotonic stream clock
-(anchored on when PortAudio says each block was captured, ``inputBufferAdcTime``, mapped onto
-``time.monotonic()``; the echo canceller matches them with when the bear's voice sounded),
+``call_soon_threadsafe``. The loop side drains the ring, stamps frames on a monotonic stream clock,
 and watches the stream: an error, a stopped stream or a silent callback (device gone) closes it,
 marks capture degraded with the reason, and retries with a capped backoff (PortAudio is
 re-initialised before each retry so a device that comes back is found), so capture resumes by
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 
 FIRST_CALLBACK_GRACE_S = 2.5
 CLOCK_SLACK_S = 0.2
-CLOCK_JITTER_S = 0.003  # capture stamps this much earlier than the clock are jitter, not drift
 QUEUE_AGE_WARN_S = 1.0  # re-anchor the stream clock when callbacks drift this far from it
 
 
@@ -67,9 +64,7 @@ class MicrophoneSource:
         self._closed = False
         self._pa_overflows = 0
         self._cb_time = 0.0  # monotonic time of the latest callback
-        self._cb_captured = 0.0  # monotonic time the end of its block was captured
         self._cb_written = 0  # ring samples written at that callback
-        self._rate = SAMPLE_RATE  # the device's rate
         self._anchor: tuple[float, int] | None = None  # (time, stream index) of the clock
         self._opened_at = 0.0
         self._ever_opened = False
@@ -129,7 +124,6 @@ class MicrophoneSource:
             mono = self._resampler(mono)
         self._ring.write(mono)
         self._cb_time = time.monotonic()
-        self._cb_captured = captured_at(self._cb_time, time_info, frames / self._rate)
         self._cb_written = self._ring.written
         loop = self._loop
         if loop is not None and not self._wake_pending.is_set():
@@ -163,7 +157,6 @@ class MicrophoneSource:
             rate = int(dev.default_samplerate)  # resample the native rate to 16 kHz ourselves
             self._resampler = StreamResampler(rate, SAMPLE_RATE)
         blocksize = round(self.block * rate / SAMPLE_RATE)
-        self._rate = rate
         self._ring.clear()
         self._anchor = None
         self._cb_time = 0.0
@@ -232,12 +225,12 @@ class MicrophoneSource:
         ]
 
     def _clock(self, index: int) -> float:
-        """Monotonic time of ring sample ``index``, from a clock anchored on the capture times.
+        """Monotonic time of ring sample ``index``, from a clock anchored on the callbacks.
 
-        Capture times (or, without them, callback times) can only come late, so the earliest
+        Callbacks can only come late (data exists before it is delivered), so the earliest
         observation wins; a large drift (stall, rate mismatch) re-anchors.
         """
-        observed = self._cb_captured or self._cb_time
+        observed = self._cb_time
         observed_index = self._cb_written
         if self._anchor is None:
             self._anchor = (observed, observed_index)
@@ -245,7 +238,7 @@ class MicrophoneSource:
             t_a, i_a = self._anchor
             predicted = t_a + (observed_index - i_a) / SAMPLE_RATE
             error = observed - predicted
-            if error < -CLOCK_JITTER_S or error > CLOCK_SLACK_S:
+            if error < 0 or error > CLOCK_SLACK_S:
                 self._anchor = (observed, observed_index)
         t_a, i_a = self._anchor
         return t_a - (i_a - index) / SAMPLE_RATE
@@ -273,17 +266,6 @@ class MicrophoneSource:
         self.state.reason = reason
         self.state.queue_age_s = 0.0
         self.state_changed.set()
-
-
-def captured_at(now: float, time_info: Any, duration: float) -> float:
-    """Monotonic time the end of a callback's block was captured: ``inputBufferAdcTime`` (on
-    the stream's clock) moved onto the monotonic clock by ``now - currentTime``, plus the
-    block's ``duration``. Host APIs that give no ADC time (0) fall back to ``now``."""
-    adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
-    current = float(getattr(time_info, "currentTime", 0.0) or 0.0)
-    if adc <= 0.0 or current <= 0.0 or not 0.0 <= current - adc < 2.0:
-        return now
-    return now - (current - adc) + duration
 
 
 def _reason(exc: BaseException) -> str:

@@ -204,12 +204,12 @@ class EchoCanceller:
         if self._run_blocks <= START_BLOCKS:
             self._start_mic += mic_pow
             self._start_res += res_pow
-            if self._run_blocks == START_BLOCKS and self._start_res > 0:
+            if self._run_blocks == START_BLOCKS and self._start_res > 0 < self._start_mic:
                 self._remember(
                     self.stats.start_erle_db,
                     10 * float(np.log10(self._start_mic / self._start_res)),
                 )
-        if self._erle_res > 0 and self._run_blocks > 20:
+        if self._erle_res > 0 and self._erle_mic > 0 and self._run_blocks > 20:
             self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
 
     def _new_run(self) -> None:

@@ -99,22 +99,3 @@ async def test_three_sentences_give_three_utterances_with_accurate_boundaries(
         assert found >= RATE // 10
         piece = utterance.audio[found : found + reference.size]
         assert np.corrcoef(piece, reference)[0, 1] > 0.9
-
-
-def test_capture_times_come_from_the_adc_time_on_the_monotonic_clock() -> None:
-    from types import SimpleNamespace
-
-    from daemon.hearing.capture import captured_at
-
-    # stream clock 1000.0 now; the block's first sample was captured 40 ms ago; it lasts 32 ms
-    info = SimpleNamespace(inputBufferAdcTime=999.96, currentTime=1000.0)
-    assert captured_at(50.0, info, 0.032) == pytest.approx(50.0 - 0.04 + 0.032)
-    # host APIs without ADC times (0), or nonsense ones, fall back to the callback's time
-    assert (
-        captured_at(50.0, SimpleNamespace(inputBufferAdcTime=0.0, currentTime=0.0), 0.032) == 50.0
-    )
-    assert (
-        captured_at(50.0, SimpleNamespace(inputBufferAdcTime=1010.0, currentTime=1000.0), 0.1)
-        == 50.0
-    )
-    assert captured_at(50.0, object(), 0.032) == 50.0
