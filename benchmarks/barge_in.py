@@ -121,6 +121,8 @@ async def on_rig(n: int, workdir: Path) -> None:
     os.environ["PULSE_SERVER"] = rig.server
     reaction: list[float] = []
     erle: list[float] = []
+    delays: list[float] = []
+    starts: list[float] = []
     false = 0
     try:
         for echo_db in (-12.0, -6.0):
@@ -137,6 +139,10 @@ async def on_rig(n: int, workdir: Path) -> None:
                     false += quiet.barge_ins
                     if quiet.echo and quiet.echo.get("erle_db") is not None:
                         erle.append(float(quiet.echo["erle_db"]))
+                if harness.daemon.listener.echo is not None:
+                    stats = harness.daemon.listener.echo.stats
+                    delays += stats.run_delays_ms
+                    starts += stats.start_erle_db
             finally:
                 await harness.stop()
                 harness.close()
@@ -148,7 +154,17 @@ async def on_rig(n: int, workdir: Path) -> None:
         f"p95 {pct(reaction, 95):.3f} s"
     )
     print(f"  ERLE at the end of quiet stories: {[round(e, 1) for e in erle]} dB")
+    spread = max(delays) - min(delays) if delays else float("nan")
+    print(
+        f"  echo delay per playback run: {len(delays)} runs, spread {spread:.0f} ms "
+        f"(p5 {pct(delays, 5):.0f}, p50 {pct(delays, 50):.0f}, p95 {pct(delays, 95):.0f} ms)"
+    )
+    print(
+        f"  ERLE in the first 0.5 s of each run: p50 {pct(starts, 50):.1f} dB  "
+        f"p5 {pct(starts, 5):.1f} dB  ({len(starts)} runs)"
+    )
     print(f"  false barge-ins: {false} over {2 * n} quiet stories")
+    print(f"  load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
 
 def main() -> None:
@@ -158,7 +174,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        offline(args.trials, Path(tmp))
+        if args.trials:
+            offline(args.trials, Path(tmp))
         if args.rig:
             asyncio.run(on_rig(args.rig, Path(tmp)))
 

@@ -118,6 +118,9 @@ class BargeInRig:
                 "llm": {"base_url": self.api.base_url},
                 "tts": {"backend": self.tts},
                 "history": {"path": str(self.workdir / "history.sqlite3")},
+                # memory's fact extraction is one more request to the fake API, which would
+                # take the story's scripted reply: these trials script every reply in order
+                "memory": {"enabled": False},
             }
         )
         self.daemon = Daemon(config, listen=True, serve_http=False)

@@ -19,7 +19,7 @@ power while only the bear is heard): the health check and the benchmark read it.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,9 @@ ESTIMATE_SPAN_S = 1.5
 DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talking
 LOOK_BACK_S = 0.3
 WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
+START_BLOCKS = 31  # the first 0.5 s of the bear's voice in a run: its ERLE is how ready we were
+MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
+HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
 
 @dataclass
@@ -49,6 +52,8 @@ class EchoStats:
     double_talk_blocks: int = 0
     mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
     residual_energy: float = 0.0
+    run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
+    start_erle_db: list[float] = field(default_factory=list)  # each run's first 0.5 s of echo
 
     @property
     def total_erle_db(self) -> float | None:
@@ -100,6 +105,7 @@ class EchoCanceller:
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
+        self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo
 
     # -- streaming -------------------------------------------------------------------------
     def process(self, frame: AudioFrame) -> AudioFrame:
@@ -195,17 +201,26 @@ class EchoCanceller:
         self._erle_mic = 0.98 * self._erle_mic + 0.02 * mic_pow
         self._erle_res = 0.98 * self._erle_res + 0.02 * res_pow
         self._run_blocks += 1
-        if self._erle_res > 0 and self._run_blocks > 20:
+        if self._run_blocks <= START_BLOCKS:
+            self._start_mic += mic_pow
+            self._start_res += res_pow
+            if self._run_blocks == START_BLOCKS and self._start_res > 0 < self._start_mic:
+                self._remember(
+                    self.stats.start_erle_db,
+                    10 * float(np.log10(self._start_mic / self._start_res)),
+                )
+        if self._erle_res > 0 and self._erle_mic > 0 and self._run_blocks > 20:
             self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
 
     def _new_run(self) -> None:
-        """A new playback run is timed anew, so its echo may come back at another delay: the
-        ERLE is unknown (the barge-in bar goes up) until the delay is measured again."""
+        """A new playback run (a new stream, or speech after a pause). The room and the speaker
+        are the same and both sides are timed by when the sound is played and captured, so the
+        echo path, its delay and the ERLE carry over: the run starts as confident as the last
+        one ended. Only a delay that is measured to have moved makes it unsure again."""
         self._runs = self.reference.runs
         self._candidates.clear()
         self._run_blocks = 0
-        self._erle_mic = self._erle_res = 0.0
-        self.stats.erle_db = None
+        self._start_mic = self._start_res = 0.0
         self._since_estimate = 0
 
     def _shift(self, samples: int) -> None:
@@ -220,6 +235,11 @@ class EchoCanceller:
         padded[:, :BLOCK] = moved.reshape(self.partitions, BLOCK)
         self._weights = np.fft.rfft(padded, axis=1)
 
+    @staticmethod
+    def _remember(history: list[float], value: float) -> None:
+        history.append(round(value, 1))
+        del history[:-HISTORY]
+
     # -- bulk delay ------------------------------------------------------------------------
     def _update_delay(self, end: int) -> None:
         mic = np.concatenate(self._mic_history)
@@ -233,6 +253,8 @@ class EchoCanceller:
         # Reverberant rooms make the correlation peak wander between reflections: a new
         # alignment is taken only once three estimates in a row agree on it.
         first_of_run = not self._candidates
+        if first_of_run:
+            self._remember(self.stats.run_delays_ms, estimate.samples / SAMPLE_RATE * 1000)
         self._candidates.append(offset)
         agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
         if not (first_of_run or agreed):
@@ -242,8 +264,11 @@ class EchoCanceller:
         if previous is not None and first_of_run:
             # the same room, timed anew: move what was learnt by the change of delay
             moved = round((self.stats.delay_ms - previous) / 1000 * SAMPLE_RATE)
-            if abs(moved) > 8:
+            if abs(moved) > MOVED:
                 self._shift(-moved)  # a later echo: the learnt taps move later too
+                self.stats.erle_db = None  # unsure until this run's ERLE is measured
+                self._erle_mic = self._erle_res = 0.0
+                self._run_blocks = 0
         covered = self._offset <= estimate.samples <= self._offset + self.partitions * BLOCK // 2
         if not covered:
             # keep the echo's start in the first half of the filter's span

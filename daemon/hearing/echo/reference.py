@@ -1,10 +1,11 @@
 """The reference signal: what the bear played, at 16 kHz, on the monotonic clock.
 
 The playback thread calls :meth:`PlaybackReference.played` with each block just before it hands it
-to the device. Consecutive blocks are laid end to end on one sample timeline (a blocking write
-returns early or late by up to a buffer; the device plays the samples back to back), and the
-timeline is re-anchored only when a block arrives clearly after the previous one ran out (a new
-stream, or an underflow). The capture side reads it back by time with :meth:`read`.
+to the device, and the monotonic time the block will SOUND (after what is queued ahead of it,
+``processors/speech/tts/playback.py``). Consecutive blocks are laid end to end on one sample
+timeline (the device plays the samples back to back), and the timeline is re-anchored only when a
+block is due clearly after the previous one ran out (a new stream, or an underflow). The capture
+side (stamped on its monotonic stream clock) reads it back by time with :meth:`read`.
 """
 
 from __future__ import annotations

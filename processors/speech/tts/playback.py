@@ -4,7 +4,11 @@ Audio is written to a blocking ``OutputStream`` in ~20 ms blocks; between blocks
 a stop event and, when it is set, aborts the stream (dropping what is still buffered), so playback
 stops within one block plus the device latency. A stop in the middle of a clip fades the next
 ``FADE_S`` out and lets the device drain (no click). A ``tap`` sees every block just before it is
-written, with the monotonic time: the echo canceller's reference. Every PortAudio call here is
+written, with the monotonic time it will SOUND (not when it is written): the echo canceller's
+reference. That time is ``now`` plus what is still queued ahead of it in the stream's buffer
+(the buffer's size, learnt as the most ``write_available`` ever seen, less what is available
+now): a blocking write returns as soon as there is room, so the write time alone is early by up
+to a buffer, and by a different amount after a pause or underflow. Every PortAudio call here is
 blocking: callers run them off the event loop (``asyncio.to_thread``), one at a time per stream.
 """
 
@@ -33,7 +37,8 @@ LEAD_SILENCE_DB = -50.0
 LEAD_IN_S = 0.01
 FADE_S = 0.02  # a stop ramps the voice down over this long instead of cutting it (a click)
 
-#: ``tap(mono_block, sample_rate, monotonic_time)``: called just before a block is written
+#: ``tap(mono_block, sample_rate, monotonic_time)``: called just before a block is written, with
+#: the monotonic time its first sample will be played
 PlaybackTap = Callable[[Float32Array, int, float], None]
 
 
@@ -165,6 +170,7 @@ class PlaybackStream:
         self.underflows = 0
         self.closed = False
         self.started = False  # the first clip's leading silence is not played
+        self.capacity = 0  # the stream's buffer in frames: the most write_available ever seen
 
     def play(
         self,
@@ -196,13 +202,23 @@ class PlaybackStream:
     def _write(self, block: Float32Array) -> int:
         if self.tap is not None:
             try:
-                self.tap(block, self.sample_rate, time.monotonic())
+                self.tap(block, self.sample_rate, self.sounds_at())
             except Exception:  # the echo canceller must never break speech
                 log.exception("playback tap failed")
         out = np.repeat(block[:, None], self.channels, axis=1) if self.channels > 1 else block
         if self._stream.write(out):
             self.underflows += 1
         return len(block)
+
+    def sounds_at(self) -> float:
+        """Monotonic time the next frame written will be played: after what is still queued."""
+        now = time.monotonic()
+        try:
+            available = int(self._stream.write_available)
+        except Exception:  # a stream without the query (or gone): the write time is all we know
+            return now
+        self.capacity = max(self.capacity, available)
+        return now + (self.capacity - available) / self.sample_rate
 
     def _fade_out(self, rest: Float32Array) -> int:
         """Write the next ``FADE_S`` of ``rest`` ramped down to silence; returns its length."""

@@ -103,3 +103,51 @@ def test_the_childs_voice_survives_the_canceller(bear: np.ndarray, child: np.nda
     kept = np.dot(residual[part], child) / np.sqrt(np.sum(child**2) * np.sum(residual[part] ** 2))
     assert kept > 0.9  # the residual during the child's speech is the child's voice
     assert canceller.stats.double_talk_blocks > 0  # adaptation paused while the child spoke
+
+
+def _two_replies(
+    bear: np.ndarray, delays: tuple[int, int], seed: int = 5
+) -> tuple[EchoCanceller, list[float | None]]:
+    """Two replies (two playback runs, 1 s apart) in one room; the echo's delay per reply.
+    Returns the canceller and its ERLE belief at the first block of each reply."""
+    reply = bear[: 4 * RATE]
+    rir = room_response(seed)
+    wet = (np.convolve(reply, rir)[: reply.size] * 10 ** (-6.0 / 20)).astype(np.float32)
+    gap, first = RATE, reply.size + RATE  # the second reply starts after a 1 s pause
+    mic = np.zeros(first + reply.size + RATE, dtype=np.float32)
+    for at, delay in zip((0, first), delays, strict=True):
+        mic[at + delay : at + delay + reply.size] += wet
+    mic += np.random.default_rng(seed).standard_normal(mic.size).astype(np.float32) * 3e-4
+    ref = PlaybackReference()
+    canceller = EchoCanceller(ref)
+    beliefs: list[float | None] = []
+    fed = [0, 0]
+    for start in range(0, mic.size - 511, 512):
+        for k, at in enumerate((0, first)):
+            # each reply is played from its own start (sound time), 60 ms of it queued ahead
+            while fed[k] < reply.size and at + fed[k] < start + 1472:
+                ref.played(reply[fed[k] : fed[k] + 320], RATE, T0 + (at + fed[k]) / RATE)
+                fed[k] += 320
+        if start in (0, first - first % 512 + 512):
+            beliefs.append(canceller.stats.erle_db)
+        canceller.process(AudioFrame(T0 + start / RATE, mic[start : start + 512]))
+    assert ref.runs == 2 and gap > 0
+    return canceller, beliefs
+
+
+def test_the_next_reply_starts_with_what_the_last_one_learnt(bear: np.ndarray) -> None:
+    canceller, beliefs = _two_replies(bear, (1440, 1440))
+    stats = canceller.stats
+    # the second reply starts confident (the ERLE carried over) and cancels from its first block
+    assert beliefs[1] is not None and beliefs[1] >= 10.0
+    assert len(stats.start_erle_db) == 2 and stats.start_erle_db[1] >= 15.0
+    assert stats.start_erle_db[1] > stats.start_erle_db[0] + 5.0
+    assert max(stats.run_delays_ms) - min(stats.run_delays_ms) <= 4.0
+
+
+def test_an_echo_that_moved_makes_the_canceller_unsure_until_it_relearns(bear: np.ndarray) -> None:
+    canceller, _ = _two_replies(bear, (1440, 2240))  # the second echo is 50 ms later
+    stats = canceller.stats
+    assert stats.delay_ms == pytest.approx(140.0, abs=4.0)
+    assert stats.run_delays_ms[1] - stats.run_delays_ms[0] == pytest.approx(50.0, abs=4.0)
+    assert stats.erle_db is not None and stats.erle_db >= 6.0  # relearnt by the reply's end
