@@ -116,6 +116,7 @@ class Stages:
 
     async def aclose(self) -> None:
         self.transcriber.close()
+        await self.speaker.aclose()
         await self.responder.aclose()
         if self.profile is not None:
             await self.profile.aclose()
@@ -177,6 +178,7 @@ def build_stages(
         output_device=output_device if output_device is not None else config.audio.output_device,
         on_speaking=on_speaking,
         playback_tap=playback_tap,
+        keep_output_open=config.audio.barge_in,
     )
     responder = Responder.from_config(
         config.llm.model_dump(),

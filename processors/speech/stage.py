@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from processors.results import Reply, Spoken
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
+from processors.speech.tts.line import OutputLine
 from processors.speech.tts.loudness import DEFAULT_TARGET_DBFS, normalize
 from processors.speech.tts.playback import AudioOutput, Output, PlaybackTap, PlayResult, Stream
 from processors.speech.tts.rate import CHILD_RATE, SpeakingRate
@@ -53,11 +54,14 @@ class Speaker:
         output: Output | None = None,
         uri: str | None = None,
         playback_tap: PlaybackTap | None = None,
+        keep_output_open: bool = False,
     ) -> None:
         self.chain = chain or TtsChain.from_config(
             backend, fallback, SpeakingRate(rate), voice, uri
         )
-        self.output: Output = output or AudioOutput(output_device, tap=playback_tap)
+        device = AudioOutput(output_device, tap=playback_tap)
+        # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
+        self.output: Output = output or (OutputLine(device) if keep_output_open else device)
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
@@ -73,6 +77,7 @@ class Speaker:
         output_device: int | str | None = None,
         on_speaking: Callable[[bool], None] | None = None,
         playback_tap: PlaybackTap | None = None,
+        keep_output_open: bool = False,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
         return cls(
@@ -80,7 +85,13 @@ class Speaker:
             output_device=output_device,
             on_speaking=on_speaking,
             playback_tap=playback_tap,
+            keep_output_open=keep_output_open,
         )
+
+    async def aclose(self) -> None:
+        """The daemon is stopping: close an output line kept open between replies."""
+        if isinstance(self.output, OutputLine):
+            await asyncio.to_thread(self.output.close)
 
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:

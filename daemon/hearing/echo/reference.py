@@ -4,7 +4,8 @@ The playback thread calls :meth:`PlaybackReference.played` with each block just 
 to the device, and the monotonic time the block will SOUND (after what is queued ahead of it,
 ``processors/speech/tts/playback.py``). Consecutive blocks are laid end to end on one sample
 timeline (the device plays the samples back to back), and the timeline is re-anchored only when a
-block is due clearly after the previous one ran out (a new stream, or an underflow). The capture
+block is due clearly after the previous one ran out (a new stream, or an underflow), or clearly
+before (a stream that never stops, whose clock drifts from the monotonic one). The capture
 side (stamped on its monotonic stream clock) reads it back by time with :meth:`read`.
 """
 
@@ -20,6 +21,9 @@ from daemon.hearing.frames import SAMPLE_RATE
 Float32Array = npt.NDArray[np.float32]
 
 REANCHOR_S = 0.03  # a block this much after the previous one's end starts a new run
+# ... or this much before it: only a drifting clock does that (a stalled writer stamps its block
+# early by the stall, and its samples still play back to back)
+EARLY_REANCHOR_S = 0.2
 
 
 class PlaybackReference:
@@ -36,7 +40,9 @@ class PlaybackReference:
     def played(self, samples: Float32Array, rate: int, t: float) -> None:
         """``samples`` (mono, at ``rate``) reach the device from monotonic time ``t``."""
         audio = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if rate != SAMPLE_RATE:
+        if rate != SAMPLE_RATE and not audio.any():  # the output line's silence, 50 times a second
+            audio = np.zeros(round(audio.size * SAMPLE_RATE / rate), dtype=np.float32)
+        elif rate != SAMPLE_RATE:
             from processors.audio.samples import resample
 
             audio = resample(audio, rate, SAMPLE_RATE)
@@ -45,11 +51,12 @@ class PlaybackReference:
         audio = audio[-self.size :]
         start = round(t * SAMPLE_RATE)
         with self._lock:
-            if self._end is not None and start - self._end <= REANCHOR_S * SAMPLE_RATE:
-                start = self._end  # back to back with what is already queued on the device
+            end = self._end
+            if end is not None and -EARLY_REANCHOR_S <= (start - end) / SAMPLE_RATE <= REANCHOR_S:
+                start = end  # back to back with what is already queued on the device
             else:
-                if self._end is not None:
-                    self._zero(self._end, start)  # a pause: silence in between
+                if end is not None:
+                    self._zero(end, start)  # a pause: silence in between
                 self.runs += 1  # anchored anew: the echo's delay may differ from the last run
             self._write(start, audio)
             self._end = start + audio.size

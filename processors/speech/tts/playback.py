@@ -171,6 +171,8 @@ class PlaybackStream:
         self.closed = False
         self.started = False  # the first clip's leading silence is not played
         self.capacity = 0  # the stream's buffer in frames: the most write_available ever seen
+        self.kept_open = False  # an OutputLine's stream: a stop fades out but never closes it
+        self.ends_at = 0.0  # monotonic time the last frame written so far will have sounded
 
     def play(
         self,
@@ -200,15 +202,21 @@ class PlaybackStream:
         return PlayResult(written / self.sample_rate, False, first)
 
     def _write(self, block: Float32Array) -> int:
+        sounds_at = self.sounds_at()
         if self.tap is not None:
             try:
-                self.tap(block, self.sample_rate, self.sounds_at())
+                self.tap(block, self.sample_rate, sounds_at)
             except Exception:  # the echo canceller must never break speech
                 log.exception("playback tap failed")
         out = np.repeat(block[:, None], self.channels, axis=1) if self.channels > 1 else block
         if self._stream.write(out):
             self.underflows += 1
+        self.ends_at = sounds_at + len(block) / self.sample_rate
         return len(block)
+
+    def write_silence(self) -> None:
+        """Blocking: one block of silence (an OutputLine keeps the stream fed between clips)."""
+        self._write(np.zeros(self.block, dtype=np.float32))
 
     def sounds_at(self) -> float:
         """Monotonic time the next frame written will be played: after what is still queued."""
@@ -246,7 +254,8 @@ class PlaybackStream:
 
     def _abort(self, written: int, first: float | None, asked: list[float] | None) -> PlayResult:
         # drained, not aborted: what is buffered ends in the fade (or a clip's quiet end)
-        self.close(drain=True)
+        if not self.kept_open:
+            self.close(drain=True)
         latency = time.monotonic() - asked[0] if asked else None
         return PlayResult(written / self.sample_rate, True, first, latency)
 
