@@ -40,6 +40,9 @@ DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talk
 LOOK_BACK_S = 0.3
 WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
 START_BLOCKS = 31  # the first 0.5 s of the bear's voice in a run: its ERLE is how ready we were
+RAW_ECHO = 4.0  # a microphone block up to 6 dB over the echo the filter predicts: no child in it
+ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
+ECHO_LIKE = 0.6  # ... correlated this well: the residual is the bear's echo, not a new voice
 MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
@@ -50,6 +53,7 @@ class EchoStats:
     erle_db: float | None = None  # recent ERLE while only the bear was heard
     echo_blocks: int = 0  # blocks with the bear's voice in the reference
     double_talk_blocks: int = 0
+    uncancelled_blocks: int = 0  # echo-only blocks the filter failed on (its path moved)
     mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
     residual_energy: float = 0.0
     run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
@@ -67,6 +71,7 @@ class EchoStats:
             "erle_db": None if self.erle_db is None else round(self.erle_db, 1),
             "echo_blocks": self.echo_blocks,
             "double_talk_blocks": self.double_talk_blocks,
+            "uncancelled_blocks": self.uncancelled_blocks,
         }
 
 
@@ -105,6 +110,7 @@ class EchoCanceller:
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
+        self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
         self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo
 
     # -- streaming -------------------------------------------------------------------------
@@ -161,8 +167,27 @@ class EchoCanceller:
                 if span_power > REF_ACTIVE:
                     self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
         erle = 10 ** ((self.stats.erle_db or 0.0) / 10)
-        self._levels.append((at, self.path_gain * span_power / max(1.0, erle)))
+        level = self.path_gain * span_power / max(1.0, erle)
+        self._envelope.append((res_pow, echo_pow))
+        if res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
+            # The filter is not removing the echo (its path moved: the bear was picked up, the
+            # rig's loopback slipped 7 ms): the microphone is no louder than the bear's echo
+            # alone and the residual rises and falls with the bear's words, so what is left is
+            # the bear, for as long as the filter takes to catch up (the smoothed ERLE lags by a
+            # second). A child's voice has an envelope of its own and keeps the usual level.
+            level = res_pow
+            self.stats.uncancelled_blocks += 1
+        self._levels.append((at, level))
         return residual
+
+    def _echo_like(self) -> bool:
+        """The residual's loudness follows the predicted echo's over the last blocks."""
+        if len(self._envelope) < ENVELOPE_BLOCKS:
+            return False
+        res, echo = np.log10(np.asarray(self._envelope) + 1e-12).T
+        if float(np.std(res)) < 1e-3 or float(np.std(echo)) < 1e-3:
+            return False
+        return float(np.corrcoef(res, echo)[0, 1]) > ECHO_LIKE
 
     def echo_level(self, t: float, duration: float) -> float:
         """The loudest residual echo power expected in ``[t - LOOK_BACK_S, t + duration)``: the
