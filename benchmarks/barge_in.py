@@ -160,8 +160,8 @@ async def on_rig(n: int, workdir: Path) -> None:
         f"(p5 {pct(delays, 5):.0f}, p50 {pct(delays, 50):.0f}, p95 {pct(delays, 95):.0f} ms)"
     )
     print(
-        f"  ERLE in the first 0.5 s of each run: p50 {pct(starts, 50):.1f} dB  "
-        f"p5 {pct(starts, 5):.1f} dB  ({len(starts)} runs)"
+        f"  ERLE in the first 0.5 s of each reply (a run, or the voice after 1 s of silence): "
+        f"p50 {pct(starts, 50):.1f} dB  p5 {pct(starts, 5):.1f} dB  ({len(starts)} starts)"
     )
     print(f"  false barge-ins: {false} over {2 * n} quiet stories")
     print(f"  load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")

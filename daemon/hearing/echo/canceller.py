@@ -40,6 +40,7 @@ DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talk
 LOOK_BACK_S = 0.3
 WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
 START_BLOCKS = 31  # the first 0.5 s of the bear's voice in a run: its ERLE is how ready we were
+PAUSE_BLOCKS = 62  # the bear's voice after 1 s of silence starts anew (a reply on the kept line)
 RAW_ECHO = 4.0  # a microphone block up to 6 dB over the echo the filter predicts: no child in it
 ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
 ECHO_LIKE = 0.6  # ... correlated this well: the residual is the bear's echo, not a new voice
@@ -57,7 +58,8 @@ class EchoStats:
     mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
     residual_energy: float = 0.0
     run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
-    start_erle_db: list[float] = field(default_factory=list)  # each run's first 0.5 s of echo
+    # the first 0.5 s of echo of each run and of each start after a pause of 1 s (a reply)
+    start_erle_db: list[float] = field(default_factory=list)
 
     @property
     def total_erle_db(self) -> float | None:
@@ -108,6 +110,7 @@ class EchoCanceller:
         self._candidates: deque[int] = deque(maxlen=3)  # recent delay estimates (offsets)
         self._runs = 0  # the reference's playback runs seen
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
+        self._silent_blocks = 0  # blocks in a row with a silent reference
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
         self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
@@ -145,6 +148,8 @@ class EchoCanceller:
         self._spectra = np.roll(self._spectra, 1, axis=0)
         self._spectra[0] = spectrum
         ref_power = float(np.mean(np.square(ref)))
+        if ref_power <= REF_ACTIVE:
+            self._silent_blocks += 1
         active = ref_power > REF_ACTIVE or self._recent_ref()
         span_power = float(np.mean(self._power)) / BLOCK  # recent reference power per sample
         if not active:
@@ -157,6 +162,10 @@ class EchoCanceller:
         echo_pow = float(np.mean(np.square(echo)))
         double_talk = self._double_talk(res_pow, echo_pow)
         if ref_power > REF_ACTIVE:
+            if self._silent_blocks >= PAUSE_BLOCKS:
+                self._run_blocks = 0  # a reply starts: how ready are we for it?
+                self._start_mic = self._start_res = 0.0
+            self._silent_blocks = 0
             self.stats.echo_blocks += 1
             self._power = 0.9 * self._power + 0.1 * np.abs(spectrum) ** 2
             if double_talk:
