@@ -44,6 +44,7 @@ PAUSE_BLOCKS = 62  # the bear's voice after 1 s of silence starts anew (a reply 
 RAW_ECHO = 4.0  # a microphone block up to 6 dB over the echo the filter predicts: no child in it
 ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
 ECHO_LIKE = 0.6  # ... correlated this well: the residual is the bear's echo, not a new voice
+LEARNT_DB = 15.0  # the room counts as learnt once the ERLE has reached this
 MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
@@ -114,6 +115,7 @@ class EchoCanceller:
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
         self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
+        self._learnt = False  # the ERLE once reached LEARNT_DB: a slip can be told from a voice
         self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo
 
     # -- streaming -------------------------------------------------------------------------
@@ -178,12 +180,14 @@ class EchoCanceller:
         erle = 10 ** ((self.stats.erle_db or 0.0) / 10)
         level = self.path_gain * span_power / max(1.0, erle)
         self._envelope.append((res_pow, echo_pow))
-        if res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
+        if self._learnt and res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
             # The filter is not removing the echo (its path moved: the bear was picked up, the
             # rig's loopback slipped 7 ms): the microphone is no louder than the bear's echo
             # alone and the residual rises and falls with the bear's words, so what is left is
             # the bear, for as long as the filter takes to catch up (the smoothed ERLE lags by a
             # second). A child's voice has an envelope of its own and keeps the usual level.
+            # Only once the room was learnt: before, the filter's prediction is half-formed and
+            # a child's voice over it would be taken for the bear's.
             level = res_pow
             self.stats.uncancelled_blocks += 1
         self._levels.append((at, level))
@@ -245,6 +249,7 @@ class EchoCanceller:
                 )
         if self._erle_res > 0 and self._erle_mic > 0 and self._run_blocks > 20:
             self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
+            self._learnt = self._learnt or self.stats.erle_db >= LEARNT_DB
 
     def _new_run(self) -> None:
         """A new playback run (a new stream, or speech after a pause). The room and the speaker
