@@ -66,7 +66,14 @@ class OutputLine:
 
     def close(self) -> None:
         """Blocking: stop the feeder and close the device (the daemon is stopping)."""
+        self._shut(only_if_idle=False)
+        portaudio_guard.forget_idle(self._step_aside)
+
+    def _shut(self, only_if_idle: bool) -> bool:
+        """Stop the feeder and close the device; False if ``only_if_idle`` and a clip plays."""
         with self._cond:
+            if only_if_idle and self._holders:
+                return False
             self._closing = True
             self._cond.notify_all()
             feeder, stream = self._feeder, self._stream
@@ -75,7 +82,7 @@ class OutputLine:
             feeder.join(timeout=1.0)
         if stream is not None:
             stream.close(drain=False)
-        portaudio_guard.forget_idle(self._step_aside)
+        return True
 
     def _start(self, sample_rate: int) -> PlaybackStream:
         stream = self.output.open(sample_rate)
@@ -132,18 +139,9 @@ class OutputLine:
         stream.close(drain=False)
 
     def _step_aside(self) -> bool:
-        """PortAudio is about to be re-initialised: close the stream if no reply is using it."""
-        with self._cond:
-            if self._holders or self._stream is None:
-                return self._stream is None
-            self._closing = True
-            self._cond.notify_all()
-            feeder, stream = self._feeder, self._stream
-            self._stream = self._feeder = None
-        if feeder is not None:
-            feeder.join(timeout=1.0)
-        stream.close(drain=False)
-        return True
+        """PortAudio is about to be re-initialised: close the stream unless a clip is playing
+        (a reply between clips opens a new one for its next clip)."""
+        return self._shut(only_if_idle=True)
 
 
 class LineTurn:
@@ -161,6 +159,8 @@ class LineTurn:
         stop: threading.Event,
         stop_requested_at: list[float] | None = None,
     ) -> PlayResult:
+        if self.stream.closed:  # the line stepped aside (or broke) between two clips
+            self.stream = self.line.open(self.stream.sample_rate).stream
         self.line.acquire(self.stream)
         try:
             result = self.stream.play(audio, source_rate, stop, stop_requested_at)

@@ -148,12 +148,15 @@ def test_an_idle_line_steps_aside_for_a_portaudio_restart() -> None:
     devices = _Devices()
     line = OutputLine(devices)
     try:
-        _reply(line, 0.1)
+        turn = line.open(RATE)
+        turn.play(_tone(0.1), RATE, threading.Event(), [])
         ran: list[bool] = []
         assert portaudio_guard.when_idle(lambda: ran.append(True), timeout_s=1.0)
         assert ran == [True] and devices.opened[0].closed
-        _reply(line, 0.1)  # and it opens again for the next reply
-        assert len(devices.opened) == 2
+        # the reply's next clip (it was between clips) plays on a stream opened for it
+        assert not turn.play(_tone(0.1), RATE, threading.Event(), []).interrupted
+        turn.finish(threading.Event())
+        assert len(devices.opened) == 2 and not devices.opened[1].closed
     finally:
         line.close()
     assert portaudio_guard.open_streams() == 0
