@@ -9,7 +9,8 @@ One row per utterance in ``interactions`` moves through explicit states::
 ``heard`` is committed (``synchronous=FULL``: fsync'd) together with the utterance's audio, a
 16 kHz FLAC file written to a temporary name, fsync'd and renamed into ``<db>.audio/``; only then
 is the utterance queued. On start the daemon resumes unfinished rows oldest first (see
-:func:`plan_resume`); audio of final rows is deleted unless ``history.store_audio`` is on.
+:func:`plan_resume`); audio of final rows is deleted unless ``history.store_audio`` is on, and
+audio a kill left between two steps is settled first (:meth:`Journal.sweep_audio`).
 
 This is the daemon's only crash-recovery mechanism: the engine's ``snapshot()``/``restore()``
 (``processors/engine/snapshot.py``) stays part of the job-processor API for library users, but
@@ -192,6 +193,44 @@ class Journal:
             TERMINAL,
         )
 
+    async def sweep_audio(self) -> None:
+        """Before capture starts: settle audio files a kill left between two steps.
+
+        Killed between a row's end and its file's deletion, a final row still points at its
+        audio: it is released now. Killed between the file's rename and its ``heard`` row, a
+        file has no row: it was heard, so it is journaled now (its time is the file's) and
+        resumed like any other. Half-written ``.tmp`` files are deleted."""
+        if not self.audio_dir.is_dir():
+            return
+        marks = ",".join("?" * len(TERMINAL))
+        if not self.store_audio:
+            for row in await self.store.fetch(
+                f"SELECT id FROM interactions WHERE status IN ({marks}) AND audio_path IS NOT NULL",
+                TERMINAL,
+            ):
+                await self.release_audio(str(row["id"]))
+        files = await asyncio.to_thread(lambda: sorted(self.audio_dir.iterdir()))
+        for path in files:
+            if path.name.endswith(".tmp"):
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+                continue
+            iid = path.stem
+            if path.suffix != ".flac" or await self.store.fetch(
+                "SELECT 1 FROM interactions WHERE id = ?", (iid,)
+            ):
+                continue
+            log.warning("journal: %s was heard but not journaled (killed); resuming it", path.name)
+            try:
+                rate = await asyncio.to_thread(_flac_rate, path)
+            except Exception as exc:  # unreadable: nothing can be made of it
+                log.error("journal: %s is unreadable (%s); deleted", path.name, exc)
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+                continue
+            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            await self.store.record_captured(
+                interaction_id=iid, audio_path=path.name, sample_rate=rate, started_at=mtime
+            )
+
     async def resume_plan(
         self, max_age_s: float, *, speak: bool, now: dt.datetime | None = None
     ) -> list[Resume]:
@@ -199,6 +238,7 @@ class Journal:
         ``expired``, rows resumed from audio ``MAX_ATTEMPTS`` times ``failed``; such an attempt
         is counted before it runs."""
         now = now or dt.datetime.now(dt.UTC)
+        await self.sweep_audio()
         plan: list[Resume] = []
         for row in await self.unfinished():
             iid = str(row["id"])
@@ -238,6 +278,12 @@ class Journal:
                 )
             plan.append(resume)
         return plan
+
+
+def _flac_rate(path: Path) -> int:
+    import soundfile as sf
+
+    return int(sf.info(str(path)).samplerate)
 
 
 def plan_resume(row: dict[str, Any], *, speak: bool) -> Resume | None:

@@ -184,3 +184,22 @@ async def test_a_reply_the_bear_began_saying_ends_interrupted_at_restart(
     row = await store.get("s1")
     assert row is not None and row["status"] == "interrupted"
     assert "not said again" in str(row["error"])
+
+
+async def test_the_restart_settles_audio_a_kill_left_between_two_steps(
+    store: HistoryStore,
+) -> None:
+    journal = Journal(store)
+    # killed after the row ended "done" and before its file was deleted
+    await journal.heard("done1", AUDIO, 16_000)
+    await store.finish("done1", "done")
+    # killed after the file was renamed into place and before its "heard" row
+    from daemon.history.journal import write_flac
+
+    write_flac(journal.audio_dir, "lost1", AUDIO, 16_000)
+    (journal.audio_dir / ".half.flac.tmp").write_bytes(b"half")  # killed mid-write
+    plan = await journal.resume_plan(3600.0, speak=True)
+    assert [(r.interaction_id, r.kind) for r in plan] == [("lost1", "audio")]  # heard: resumed
+    assert sorted(p.name for p in journal.audio_dir.iterdir()) == ["lost1.flac"]
+    done = await store.get("done1")
+    assert done is not None and done["status"] == "done" and not done["has_audio"]
