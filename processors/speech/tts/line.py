@@ -8,11 +8,11 @@ latency: the echo's delay stays where the canceller learnt it, and a reply start
 for a stream's start-up.
 
 A feeder thread writes silence whenever no clip is being played; a clip takes the writer for its
-whole length (one :meth:`OutputLine.turn`, then each ``play``), so silence never lands inside a
-sentence and the feeder never starves a clip. The tap sees the silence too: the echo reference
-is one unbroken timeline. A device error closes the line; the next reply opens a new one.
-Re-initialising PortAudio (capture's hot-plug retry) waits for open streams, so an idle line
-steps aside for it (``portaudio_guard.yield_idle``) and opens again at the next reply.
+whole length (each ``play`` of the turn :meth:`OutputLine.open` hands out), so silence never
+lands inside a sentence and the feeder never starves a clip. The tap sees the silence too: the
+echo reference is one unbroken timeline. A device error closes the line; the next reply opens a
+new one. Re-initialising PortAudio (capture's hot-plug retry) waits for open streams, so an idle
+line steps aside for it (``portaudio_guard.on_idle``) and opens again at the next reply.
 """
 
 from __future__ import annotations
