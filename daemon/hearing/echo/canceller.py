@@ -165,8 +165,7 @@ class EchoCanceller:
         double_talk = self._double_talk(res_pow, echo_pow)
         if ref_power > REF_ACTIVE:
             if self._silent_blocks >= PAUSE_BLOCKS:
-                self._run_blocks = 0  # a reply starts: how ready are we for it?
-                self._start_mic = self._start_res = 0.0
+                self._count_from_start()  # a reply starts: how ready are we for it?
             self._silent_blocks = 0
             self.stats.echo_blocks += 1
             self._power = 0.9 * self._power + 0.1 * np.abs(spectrum) ** 2
@@ -258,9 +257,14 @@ class EchoCanceller:
         one ended. Only a delay that is measured to have moved makes it unsure again."""
         self._runs = self.reference.runs
         self._candidates.clear()
+        self._count_from_start()
+        self._since_estimate = 0
+
+    def _count_from_start(self) -> None:
+        """The bear's voice starts (a run, or a reply after a pause): its first 0.5 s of ERLE
+        is measured anew."""
         self._run_blocks = 0
         self._start_mic = self._start_res = 0.0
-        self._since_estimate = 0
 
     def _shift(self, samples: int) -> None:
         """Move the learnt echo path ``samples`` earlier (the filter's start moved later)."""
