@@ -125,14 +125,18 @@ class Listener:
 
                 events = gated_events(source, self.endpointer, gate)
             async for event in events:
-                if gate is None or gate.screen(event):
-                    self._handle(event)
+                self._deliver(event)
         except asyncio.CancelledError:
             raise
         except Exception:
             # The source itself retries device problems; anything escaping it is a bug worth a
             # loud log, but the daemon keeps serving health and typed chats.
             log.exception("listener stopped unexpectedly")
+
+    def _deliver(self, event: Event) -> None:
+        """An endpointer event, past the parental gate (which may hold it back), to ``_handle``."""
+        if self.gate is None or self.gate.screen(event):
+            self._handle(event)
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
@@ -195,8 +199,7 @@ class Listener:
         self.turns[turn.value] = self.turns.get(turn.value, 0) + 1
         log.debug("turn %s: %r", turn.value, text)
         for event in self.endpointer.hint_turn(paused.ended_at, turn):
-            if self.gate is None or self.gate.screen(event):
-                self._handle(event)
+            self._deliver(event)
 
     def _count_split(self, started: SpeechStarted) -> None:
         """Speech that came back so soon after an early end that the full silence would have
