@@ -209,14 +209,21 @@ class Journal:
                 TERMINAL,
             ):
                 await self.release_audio(str(row["id"]))
+        # one query for the files rows point at; only the rest (rare) is looked up one by one
+        named = await self.store.fetch(
+            "SELECT audio_path FROM interactions WHERE audio_path IS NOT NULL"
+        )
+        referenced = {str(row["audio_path"]) for row in named}
         files = await asyncio.to_thread(lambda: sorted(self.audio_dir.iterdir()))
         for path in files:
             if path.name.endswith(".tmp"):
                 await asyncio.to_thread(path.unlink, missing_ok=True)
                 continue
             iid = path.stem
-            if path.suffix != ".flac" or await self.store.fetch(
-                "SELECT 1 FROM interactions WHERE id = ?", (iid,)
+            if (
+                path.suffix != ".flac"
+                or path.name in referenced
+                or await self.store.fetch("SELECT 1 FROM interactions WHERE id = ?", (iid,))
             ):
                 continue
             log.warning("journal: %s was heard but not journaled (killed); resuming it", path.name)
