@@ -59,9 +59,11 @@ class Speaker:
         self.chain = chain or TtsChain.from_config(
             backend, fallback, SpeakingRate(rate), voice, uri
         )
-        device = AudioOutput(output_device, tap=playback_tap)
-        # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
-        self.output: Output = output or (OutputLine(device) if keep_output_open else device)
+        if output is None:
+            device = AudioOutput(output_device, tap=playback_tap)
+            # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
+            output = OutputLine(device) if keep_output_open else device
+        self.output: Output = output
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
