@@ -10,8 +10,8 @@ reference. That time is ``now`` plus what is still queued ahead of it in the str
 now): a blocking write returns as soon as there is room, so the write time alone is early by up
 to a buffer, and by a different amount after a pause or underflow. A stream kept open by the
 output line (``line.py``, ``kept_open``) only fades out on a stop: it is never closed by one.
-Every PortAudio call here is
-blocking: callers run them off the event loop (``asyncio.to_thread``), one at a time per stream.
+Every PortAudio call here is blocking: callers run them off the event loop
+(``asyncio.to_thread``), one at a time per stream.
 """
 
 from __future__ import annotations
