@@ -4,7 +4,11 @@ Each 16 ms microphone block is matched with the reference (what the bear played)
 ``delay`` earlier, where the delay is the GCC-PHAT estimate of ``delay.py``; the filter then
 models the remaining ``partitions`` x 16 ms of the room (the loudspeaker, reflections, the
 reverberant tail) and subtracts its prediction of the echo. Per-bin power normalisation makes it
-converge within a second of speech. Adaptation stops while the residual is much louder than the
+converge within a second of speech once it is close, but a new room (the first reply after the
+daemon starts) or a moved echo path would take it many seconds; so while the ERLE is below
+``LEARNT_DB`` the filter is also solved directly, by least squares over the last second, at each
+delay estimate, and the solution replaces the adapted filter when it explains the microphone
+clearly better. Adaptation stops while the residual is much louder than the
 predicted echo (double talk: the child speaks over the bear), so the child's voice does not
 teach the filter to cancel the child.
 
@@ -46,6 +50,10 @@ ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
 ECHO_LIKE = 0.6  # ... correlated this well: the residual is the bear's echo, not a new voice
 LEARNT_DB = 15.0  # the room counts as learnt once the ERLE has reached this
 MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
+SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a slip, mostly new
+SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residual is 3 dB lower
+SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
+LOADING = 1e-2  # diagonal loading of the reference's autocorrelation (speech is coloured)
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
 
@@ -56,6 +64,7 @@ class EchoStats:
     echo_blocks: int = 0  # blocks with the bear's voice in the reference
     double_talk_blocks: int = 0
     uncancelled_blocks: int = 0  # echo-only blocks the filter failed on (its path moved)
+    solves: int = 0  # least-squares solutions taken (a new room, or an echo path that moved)
     mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
     residual_energy: float = 0.0
     run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
@@ -144,6 +153,8 @@ class EchoCanceller:
         if self._since_estimate >= ESTIMATE_EVERY_S * SAMPLE_RATE:
             self._since_estimate = 0
             self._update_delay(at + BLOCK)
+            if self.stats.delay_ms is not None and (self.stats.erle_db or 0.0) < LEARNT_DB:
+                self._solve(at + BLOCK)  # a new room, or one whose echo path moved
         ref = self.reference.read_at(at - self._offset, BLOCK)
         spectrum = np.fft.rfft(np.concatenate([self._prev_ref, ref]))
         self._prev_ref = ref
@@ -277,6 +288,46 @@ class EchoCanceller:
         padded = np.zeros((self.partitions, 2 * BLOCK))
         padded[:, :BLOCK] = moved.reshape(self.partitions, BLOCK)
         self._weights = np.fft.rfft(padded, axis=1)
+
+    def _solve(self, end: int) -> None:
+        """Least squares over the microphone history ending at sample ``end``: the filter taps
+        that best predict it from the aligned reference (Wiener-Hopf: the reference's Toeplitz
+        autocorrelation against its cross-correlation with the microphone). Taken only when it
+        beats the adapted filter on the same span and fits well, so a child's voice in the span
+        (which no filter can predict) never becomes the room."""
+        mic = np.concatenate(self._mic_history)[-SOLVE_SPAN:].astype(np.float64)
+        ref = self.reference.read_at(end - mic.size - self._offset, mic.size).astype(np.float64)
+        mic_pow = float(np.mean(np.square(mic)))
+        if float(np.mean(np.square(ref))) < REF_ACTIVE or mic_pow <= 0:
+            return
+        taps = self.partitions * BLOCK
+        size = 1 << int(np.ceil(np.log2(mic.size + taps)))
+        ref_spec = np.fft.rfft(ref, size)
+        auto = np.fft.irfft(np.abs(ref_spec) ** 2, size)[:taps]
+        cross = np.fft.irfft(np.fft.rfft(mic, size) * np.conj(ref_spec), size)[:taps]
+        auto[0] *= 1 + LOADING
+        from scipy.linalg import solve_toeplitz  # only while a room is new: not at start-up
+
+        solved = solve_toeplitz(auto, cross)
+        current = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
+        span = slice(taps, mic.size)  # where both predictions see their whole reference
+
+        def residual_power(filter_taps: npt.NDArray[np.float64]) -> float:
+            predicted = np.fft.irfft(ref_spec * np.fft.rfft(filter_taps, size), size)
+            return float(np.mean(np.square(mic[span] - predicted[span])))
+
+        new_res, old_res = residual_power(solved), residual_power(current)
+        fit = float(np.mean(np.square(mic[span]))) / max(new_res, 1e-20)
+        if new_res * SOLVE_GAIN > old_res or fit < 10 ** (SOLVE_FIT_DB / 10):
+            return
+        padded = np.zeros((self.partitions, 2 * BLOCK))
+        padded[:, :BLOCK] = solved.reshape(self.partitions, BLOCK)
+        self._weights = np.fft.rfft(padded, axis=1)
+        # the running ERLE starts from what the solution achieves, not from the old filter's
+        self._erle_mic = float(np.mean(np.square(mic[span])))
+        self._erle_res = new_res
+        self.stats.erle_db = 10 * float(np.log10(fit))
+        self.stats.solves += 1
 
     @staticmethod
     def _remember(history: list[float], value: float) -> None:
