@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from daemon.hearing.echo.delay import estimate_delay
 from daemon.hearing.echo.reference import PlaybackReference
+from daemon.hearing.echo.toeplitz import solve_toeplitz
 from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
 
 Float32Array = npt.NDArray[np.float32]
@@ -54,8 +55,6 @@ SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a sl
 SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residual is 3 dB lower
 SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
 LOADING = 1e-2  # diagonal loading of the reference's autocorrelation (speech is coloured)
-CG_STEPS = 200  # conjugate-gradient steps at most (~40 ms); most solves stop far sooner
-CG_TOLERANCE = 1e-3  # ... at a residual this small relative to the right-hand side
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
 
@@ -308,7 +307,7 @@ class EchoCanceller:
         auto = np.fft.irfft(np.abs(ref_spec) ** 2, size)[:taps]
         cross = np.fft.irfft(np.fft.rfft(mic, size) * np.conj(ref_spec), size)[:taps]
         auto[0] *= 1 + LOADING
-        solved = _solve_toeplitz(auto, cross)
+        solved = solve_toeplitz(auto, cross)
         current = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
         span = slice(taps, mic.size)  # where both predictions see their whole reference
 
@@ -370,35 +369,3 @@ class EchoCanceller:
             self._offset = offset
             self._spectra[:] = 0.0
             self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
-
-
-def _solve_toeplitz(
-    column: npt.NDArray[np.float64], rhs: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """``x`` with ``T x = rhs``, ``T`` the symmetric Toeplitz matrix of ``column``: conjugate
-    gradients, each product through the circulant embedding's FFT. Levinson (scipy's
-    ``solve_toeplitz``) holds the GIL for its whole 11 ms at 2048 taps, and the output line's
-    writer waits that long; these steps are short and numpy's FFTs let other threads run (the
-    writer waits 0.6 ms, p99)."""
-    n = column.size
-    circulant = np.fft.rfft(np.concatenate([column, [0.0], column[:0:-1]]))
-
-    def times(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.fft.irfft(circulant * np.fft.rfft(x, 2 * n), 2 * n)[:n]
-
-    x = np.zeros(n)
-    r = rhs.copy()
-    p = r.copy()
-    rr = float(r @ r)
-    stop = CG_TOLERANCE**2 * rr
-    for _ in range(CG_STEPS):
-        tp = times(p)
-        alpha = rr / float(p @ tp)
-        x += alpha * p
-        r -= alpha * tp
-        rr_next = float(r @ r)
-        if rr_next <= stop:
-            break
-        p = r + (rr_next / rr) * p
-        rr = rr_next
-    return x

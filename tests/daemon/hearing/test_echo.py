@@ -260,3 +260,16 @@ def test_a_child_in_the_first_second_is_not_solved_into_the_room(
     monkeypatch.setattr(EchoCanceller, "_solve", lambda self, end: None)
     _, adapted, _ = _cancel(bear, -12.0, 3, other)
     assert kept(residual) >= kept(adapted) - 0.005
+
+
+def test_the_toeplitz_solve_matches_levinson(bear: np.ndarray) -> None:
+    from scipy.linalg import solve_toeplitz as levinson
+
+    from daemon.hearing.echo.toeplitz import solve_toeplitz
+
+    spectrum = np.fft.rfft(bear[:RATE].astype(np.float64), 4 * RATE)
+    column = np.fft.irfft(np.abs(spectrum) ** 2, 4 * RATE)[:2048]
+    column[0] *= 1.01  # the canceller's diagonal loading
+    rhs = np.roll(column, 100) * 0.3  # an echo 100 samples late at -10 dB
+    exact = levinson(column, rhs)
+    assert np.linalg.norm(solve_toeplitz(column, rhs) - exact) <= 0.01 * np.linalg.norm(exact)
