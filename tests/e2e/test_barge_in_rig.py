@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.audio]
 #: Issue 14 is open on these. The output stream stays open between replies (one echo timeline)
 #: and the canceller solves a new room by least squares: the child's test, which interrupts the
 #: very first reply after start 4.3 s in, finds the canceller at 20-32 dB instead of ~5 dB and
-#: passed 8 of 17 runs on the dev machine (3 of 10 before). It fails in two ways now. The
+#: passed 9 of 18 runs on the dev machine (3 of 10 before). It fails in two ways now. The
 #: reaction, 0.31-0.33 s: "Stop" opens with ~0.13 s of quiet "St" that is neither voiced nor
 #: over -35 dBFS, the guard confirms on the second loud voiced window (~0.20 s after the first
 #: sound), and ~50 ms of output buffer plus the 20 ms fade follow. Or "Stop teddy" heard as
