@@ -316,14 +316,15 @@ class EchoCanceller:
             return float(np.mean(np.square(mic[span] - predicted[span])))
 
         new_res, old_res = residual_power(solved), residual_power(current)
-        fit = float(np.mean(np.square(mic[span]))) / max(new_res, 1e-20)
+        span_pow = float(np.mean(np.square(mic[span])))
+        fit = span_pow / max(new_res, 1e-20)
         if new_res * SOLVE_GAIN > old_res or fit < 10 ** (SOLVE_FIT_DB / 10):
             return
         padded = np.zeros((self.partitions, 2 * BLOCK))
         padded[:, :BLOCK] = solved.reshape(self.partitions, BLOCK)
         self._weights = np.fft.rfft(padded, axis=1)
         # the running ERLE starts from what the solution achieves, not from the old filter's
-        self._erle_mic = float(np.mean(np.square(mic[span])))
+        self._erle_mic = span_pow
         self._erle_res = new_res
         self.stats.erle_db = 10 * float(np.log10(fit))
         self.stats.solves += 1
