@@ -121,7 +121,28 @@ class WyomingLink:
             try:
                 return await exchange(client)
             finally:
-                await client.disconnect()
+                await _hang_up(client)
+
+
+#: how long a close may wait for unsent bytes to drain before the connection is dropped
+HANG_UP_S = 0.5
+
+
+async def _hang_up(client: AsyncClient) -> None:
+    """Close the connection without trusting the server to read.
+
+    A graceful close waits until everything written has drained; a server that accepted and then
+    stopped reading would hold the decoding thread forever (the deadline above has already fired,
+    so nothing would cancel that wait). After HANG_UP_S the transport is aborted instead.
+    """
+    writer: asyncio.StreamWriter | None = getattr(
+        client, "_writer", None
+    )  # wyoming keeps it private
+    try:
+        await asyncio.wait_for(client.disconnect(), HANG_UP_S)
+    except (TimeoutError, OSError):
+        if writer is not None:
+            writer.transport.abort()
 
 
 async def read_until(client: AsyncClient, accept: Callable[[str], bool]) -> Event:
@@ -148,4 +169,4 @@ async def describe(uri: str, timeout_s: float = 3.0) -> Info:
         try:
             return await describe_exchange(client)
         finally:
-            await client.disconnect()
+            await _hang_up(client)

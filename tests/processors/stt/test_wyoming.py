@@ -4,6 +4,9 @@ transcript, the local fallback when the server dies mid-utterance, degraded stat
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import pytest
 import soundfile as sf
 
 from processors.audio.samples import Float32Array, as_float32
+from processors.stt import wyoming as stt_wyoming
 from processors.stt.backends import check_remote_options
 from processors.stt.errors import UtteranceRejected
 from processors.stt.stage import Transcriber
@@ -133,12 +137,55 @@ def test_server_killed_mid_utterance_local_answers_then_the_server_is_back(
     assert link.state() == ("ok", None)
 
 
+@pytest.fixture
+def silent_server(tmp_path: Path) -> Iterator[str]:
+    """A unix socket that accepts but never answers: a server genuinely slower than any timeout
+    (a bound of a millisecond raced the real server, and the server sometimes won)."""
+    path = tmp_path / "silent.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        held: list[socket.socket] = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.setblocking(False)
+            held.append(conn)  # kept open, never written to
+        for conn in held:
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"unix://{path}"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
 @pytest.mark.slow
-def test_a_server_slower_than_the_timeout_counts_as_down(transcriber: Transcriber) -> None:
-    (link,) = transcriber.links()
-    link.timeout_s = 0.001  # no real server answers in a millisecond
-    link.connect_timeout_s = 0.001
-    result = transcriber.transcribe_array(_speech())
+@pytest.mark.timeout(120)  # the bug this guards against was a hang, not a failure
+def test_a_server_slower_than_the_timeout_counts_as_down(
+    silent_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stt_wyoming, "TIMEOUT_PER_AUDIO_S", 0.0)
+    stage = Transcriber(backend="wyoming", uri=silent_server, speculative=False)
+    stage.load_sync()
+    try:
+        (link,) = stage.links()
+        link.timeout_s = 0.3
+        started = time.monotonic()
+        result = stage.transcribe_array(_speech())
+        waited = time.monotonic() - started
+    finally:
+        stage.close()
     assert result.backend == "faster-whisper (wyoming fallback)"
+    assert len(WORDS & _words(result.text)) >= 4, result.text
     assert link.state()[0] == "degraded"
     assert "TimeoutError" in (link.state()[1] or "")
+    assert waited >= 0.3  # it did wait for the server, then gave up
