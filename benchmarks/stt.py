@@ -20,9 +20,10 @@ own defaults: full window, temperature fallback) on tiny.en and base. WER uses o
 EnglishTextNormalizer ("10" = "ten", "cold-hearted" = "cold hearted"); a rejected utterance counts
 as an empty transcript. Latency: wall time of one warm transcription of a >= 3 s utterance (real
 and unseen clips padded with silence), p50/p95. Loops: transcripts with a word/n-gram repeated
-4+ times in a row.
+4+ times in a row. ``--hotwords TEXT`` adds teddy's default engine with ``stt.hotwords = TEXT``
+("" = none), to compare the decoder's prompt (the bear's name) against the default in one run.
 
-    .venv/bin/python benchmarks/stt.py [--latency-clips 12] [--repeat 2] [--no-base]
+    .venv/bin/python benchmarks/stt.py [--latency-clips 12] [--repeat 2] [--no-base] [--hotwords T]
 """
 
 from __future__ import annotations
@@ -145,11 +146,13 @@ def _engine(config: dict[str, Any]) -> Any:
         return plain
     from processors.stt.stage import Transcriber
 
+    hotwords = {} if config.get("hotwords") is None else {"hotwords": config["hotwords"]}
     stage = Transcriber(
         model=config["model"],
         encoder_window_s=config["window_s"],
         cache_dir=Path(config["cache_dir"]),
         speculative=False,
+        **hotwords,
     )
     stage.load_sync()
     return lambda audio: stage.transcribe_array(audio).text
@@ -252,7 +255,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="latency passes per engine")
     parser.add_argument("--no-base", action="store_true", help="skip Whisper base")
     parser.add_argument("--show", action="store_true", help="print every transcript that differs")
-    parser.add_argument("--only", help="run only the engines whose label contains this")
+    parser.add_argument(
+        "--only", help="run only the engines whose label contains this (a|b: either)"
+    )
+    parser.add_argument("--hotwords", help="also run the default engine with these hotwords")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -266,13 +272,19 @@ def main() -> int:
         sets = prepare(workdir)
         latency = latency_subset(sets, args.latency_clips)
         results = []
-        for label, engine, model, window_s in ENGINES:
-            if (args.no_base and model == "base") or (args.only and args.only not in label):
+        engines: list[tuple[str, str, str, float, str | None]] = [(*e, None) for e in ENGINES]
+        if args.hotwords is not None:
+            label = f"teddy tiny.en hotwords {args.hotwords!r}"
+            engines.insert(1, (label, "teddy", "tiny.en", 0.0, args.hotwords))
+        for label, engine, model, window_s, hotwords in engines:
+            wanted = not args.only or any(part in label for part in args.only.split("|"))
+            if (args.no_base and model == "base") or not wanted:
                 continue
             config = {
                 "engine": engine,
                 "model": model,
                 "window_s": window_s,
+                "hotwords": hotwords,
                 "sets": sets,
                 "latency_clips": latency,
                 "repeat": args.repeat,

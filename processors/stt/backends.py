@@ -2,8 +2,10 @@
 
 Both decode one short utterance at a time: a single temperature-0 pass (no sampling fallback:
 on a child's short utterance fallbacks mostly add latency and invent text) and no conditioning
-on previous text (each utterance stands alone). A lock serialises calls per model, because one
-model instance already uses all the threads it is given.
+on previous text (each utterance stands alone). ``hotwords`` go into the decoder's prompt of
+every 30 s window; they are off by default (the bear's name as a hotword was measured and not
+adopted: docs/architecture.md). A lock serialises calls per model, because one model instance
+already uses all the threads it is given.
 """
 
 from __future__ import annotations
@@ -65,10 +67,12 @@ class FasterWhisperBackend:
         cpu_threads: int = 2,
         encoder_window: EncoderWindow | None = None,
         warm_up: bool = True,
+        hotwords: str = "",
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.model_path = model_path
         self.encoder_window = encoder_window
+        self.hotwords = hotwords.strip()
         self._model = windowed_model_class()(
             str(model_path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
@@ -112,6 +116,7 @@ class FasterWhisperBackend:
             vad_filter=False,  # the guard runs its own VAD on the whole utterance
             max_new_tokens=round(16 + self.TOKENS_PER_S * seconds),
             no_repeat_ngram_size=no_repeat_ngram_size,
+            hotwords=self.hotwords or None,
         )
         found = [
             Segment(
@@ -146,7 +151,9 @@ def _warm_up_audio() -> Float32Array:
 class OpenAIWhisperBackend:
     name = "openai-whisper"
 
-    def __init__(self, checkpoint: Path, device: str = "cpu", cpu_threads: int = 2) -> None:
+    def __init__(
+        self, checkpoint: Path, device: str = "cpu", cpu_threads: int = 2, hotwords: str = ""
+    ) -> None:
         try:
             import torch
             import whisper
@@ -157,6 +164,7 @@ class OpenAIWhisperBackend:
         # torch's intra-op pool is process-wide; the daemon runs one torch model, so this is ours.
         torch.set_num_threads(max(1, cpu_threads))
         self.model_path = checkpoint
+        self.hotwords = hotwords.strip()
         self._model: Any = whisper.load_model(str(checkpoint), device=device)
         self._lock = threading.Lock()
 
@@ -164,6 +172,11 @@ class OpenAIWhisperBackend:
         options: dict[str, Any] = {"language": language, "fp16": False, "temperature": 0.0}
         if beam_size > 1:
             options["beam_size"] = beam_size
+        if self.hotwords:
+            # The same prompt as faster-whisper's hotwords: <|startofprev|> + the words, before
+            # every window (without carry_initial_prompt only the first window would get it).
+            options["initial_prompt"] = self.hotwords
+            options["carry_initial_prompt"] = True
         with self._lock:
             result = self._model.transcribe(
                 audio, condition_on_previous_text=False, verbose=None, **options
@@ -213,10 +226,12 @@ def create_backend(
     cpu_threads: int = 2,
     cache_dir: Path | None = None,
     encoder_window: EncoderWindow | None = None,
+    hotwords: str = "",
 ) -> SttBackend:
     """Resolve ``model`` for ``backend`` (nothing downloads) and load it.
 
-    ``encoder_window`` applies to faster-whisper only (openai-whisper's encoder needs 30 s).
+    ``encoder_window`` applies to faster-whisper only (openai-whisper's encoder needs 30 s);
+    ``hotwords`` (words the decoder is prompted with; "" = none) to both.
     """
     from processors.stt.models import resolve_ct2_model, resolve_openai_checkpoint
 
@@ -224,10 +239,15 @@ def create_backend(
         raise ValueError("stt.backend 'wyoming' is built by processors.stt.wyoming.remote_first")
     if backend == "faster-whisper":
         return FasterWhisperBackend(
-            resolve_ct2_model(model, cache_dir), device, compute_type, cpu_threads, encoder_window
+            resolve_ct2_model(model, cache_dir),
+            device,
+            compute_type,
+            cpu_threads,
+            encoder_window,
+            hotwords=hotwords,
         )
     if backend == "openai-whisper":
         return OpenAIWhisperBackend(
-            resolve_openai_checkpoint(model, cache_dir), device, cpu_threads
+            resolve_openai_checkpoint(model, cache_dir), device, cpu_threads, hotwords
         )
     raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")

@@ -69,6 +69,7 @@ class Transcriber:
         encoder_window_s: float | None = None,
         speculative: bool = True,
         uri: str | None = None,
+        hotwords: str = "",
     ) -> None:
         """The flat guard thresholds (as in the ``[stt]`` config) override fields of ``guard``.
 
@@ -78,6 +79,7 @@ class Transcriber:
         ``speculative``: accept :meth:`speculate` calls (decodes at a pause, reused when the
         utterance's audio turns out identical).
         ``uri``: the Wyoming server of backend "wyoming" (the local model is its fallback).
+        ``hotwords``: words the local decoder is prompted with, e.g. the bear's name ("" = none).
         """
         if backend not in BACKENDS:
             raise ValueError(f"stt.backend {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -98,6 +100,7 @@ class Transcriber:
         self.beam_size = beam_size
         self.language = language or None  # "" in the config means: detect
         self.cache_dir = cache_dir
+        self.hotwords = hotwords
         self.max_duration_s = max_duration_s
         self.max_clipped_fraction = max_clipped_fraction
         self.encoder_window = (
@@ -146,6 +149,7 @@ class Transcriber:
                     self.cpu_threads,
                     self.cache_dir,
                     self.encoder_window,
+                    self.hotwords,
                 )
                 self._backend = local() if self.backend_name != "wyoming" else _remote(self, local)
             return self._backend

@@ -100,6 +100,7 @@ class _LoopingModel:
 def test_a_loop_in_the_short_window_is_decoded_again_with_the_full_one() -> None:
     backend = FasterWhisperBackend.__new__(FasterWhisperBackend)
     backend.encoder_window = EncoderWindow()
+    backend.hotwords = ""
     backend._model = model = _LoopingModel()
     backend._lock = threading.Lock()
     transcript: Transcript = backend.transcribe(np.zeros(16_000, np.float32), "en", 5)
