@@ -145,13 +145,18 @@ def question_of(row: dict[str, Any]) -> int | None:
 
 def asked(api: Any) -> list[int]:
     """The question numbers in the Messages-API requests, in arrival order."""
-    out: list[int] = []
+    return [k for _, k, _ in asked_at(api)]
+
+
+def asked_at(api: Any) -> list[tuple[float, int, str]]:
+    """(arrival time, question number, the last message) of each request that asks one."""
+    out: list[tuple[float, int, str]] = []
     for request in list(api.requests):
         last = request.json["messages"][-1]["content"]
         text = last if isinstance(last, str) else " ".join(p.get("text", "") for p in last)
         found = QUESTION.findall(text)
         if found:
-            out.append(int(found[-1]))
+            out.append((request.received_at, int(found[-1]), text[:80]))
     return out
 
 
@@ -173,6 +178,7 @@ __all__: Sequence[str] = (
     "FINAL",
     "Bear",
     "asked",
+    "asked_at",
     "free_port",
     "health",
     "question_of",

@@ -108,7 +108,8 @@ def test_two_replies_share_one_stream_and_one_echo_timeline() -> None:
     assert len(devices.opened) == 1 and line.opened == 1
     assert reference.runs == 1  # one timeline: the echo's delay cannot move between replies
     loud = [bool(np.any(b)) for b in devices.opened[0].blocks]
-    starts = [i for i in range(1, len(loud)) if loud[i] and not loud[i - 1]]
+    # (the first clip may take the writer before the feeder's first block of silence)
+    starts = [i for i in range(len(loud)) if loud[i] and not (i and loud[i - 1])]
     assert len(starts) == 2  # two clips, each played without silence slipped inside it
     assert sum(loud) == 2 * round(0.3 * RATE / BLOCK)
     assert not any(loud[-3:])  # and silence after the last one until the line closed
