@@ -49,7 +49,6 @@ from daemon.ops.shutdown import StopSignals
 from processors import AdvancedAsyncProcessor, ProcessingType
 
 if TYPE_CHECKING:
-    from daemon.hearing.bargein import BargeIn
     from daemon.hearing.echo import PlaybackReference
     from daemon.hearing.endpointing import SpeechEnded
     from daemon.hearing.gate import ListeningGate
@@ -102,7 +101,6 @@ class Daemon:
         self.watchdog: Watchdog | None = None
         self.conversation: ConversationServer | None = None  # Home Assistant's way in
         self._background: list[asyncio.Task[Any]] = []
-        self._barge_ins: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._signal_guard: StopSignals | None = None
         self.exit_code = 0
@@ -274,22 +272,17 @@ class Daemon:
 
     def _make_listener(self) -> Listener:
         from daemon.hearing.assembly import build_listener
+        from daemon.interaction.interrupting import BargeInHandler
 
         listener, self.reference = build_listener(
             self.config,
             self.input_spec,
             fast_replay=self.fast_replay,
             on_utterance=self._on_utterance,
-            on_barge_in=self._on_barge_in,
+            on_barge_in=BargeInHandler(lambda: self.stages.speaker if self.stages else None),
             backlog_room=self._backlog_room,
         )
         return listener
-
-    def _on_barge_in(self, event: BargeIn) -> None:
-        if self.stages is not None:
-            task = asyncio.create_task(self.stages.speaker.interrupt(), name="teddy-barge-in")
-            self._barge_ins.add(task)  # held until done (the loop keeps only weak references)
-            task.add_done_callback(self._barge_ins.discard)
 
     async def _backlog_room(self) -> None:
         if self.intake is not None:

@@ -8,10 +8,11 @@ from typing import Any
 
 from daemon.config import TeddyConfig
 from daemon.hearing import open_source
-from daemon.hearing.bargein import BargeIn, OnsetGuard
+from daemon.hearing.bargein import OnsetGuard
 from daemon.hearing.echo import EchoCanceller, PlaybackReference
 from daemon.hearing.endpointing import Endpointer
 from daemon.hearing.listener import Listener, UtteranceHandler
+from daemon.hearing.speech_events import BargeInEvent
 from daemon.interaction.intake import PacedSource
 
 
@@ -21,7 +22,7 @@ def build_listener(
     *,
     fast_replay: bool,
     on_utterance: UtteranceHandler,
-    on_barge_in: Callable[[BargeIn], None],
+    on_barge_in: Callable[[BargeInEvent], None],
     backlog_room: Callable[[], Awaitable[None]],
 ) -> tuple[Listener, PlaybackReference | None]:
     """The listener, and the playback reference the speaker must feed (None in half duplex)."""

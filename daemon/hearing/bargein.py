@@ -6,6 +6,12 @@ speech to the VAD. A window is a hit when the VAD calls it voiced and it is ``ma
 than the residual echo the canceller expects at that moment (``echo_level``) and than
 ``min_dbfs``. A barge-in is ``hits`` hits within ``span`` windows (speech has quiet consonants
 and gaps, so the hits need not be consecutive).
+
+The bear pauses at the first hit (``BargeInSuspected``) rather than at the barge-in: a child's
+"Stop!" is heard a window sooner, and the pause is undone (``BargeInDismissed``) if the hits do
+not add up, as voice agents do with a "false interruption". The stop itself still needs the full
+count: a lone hit (a cough, the bear's echo after a slip) costs a short gap in the story, never
+the story.
 """
 
 from __future__ import annotations
@@ -33,6 +39,20 @@ class BargeIn:
     started_at: float  # the first loud voiced window of it
 
 
+@dataclass(frozen=True)
+class BargeInSuspected:
+    """A first hit while the bear speaks: the bear pauses until the guard decides."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class BargeInDismissed:
+    """The hits since a ``BargeInSuspected`` did not add up: the bear goes on where it paused."""
+
+    t: float
+
+
 class OnsetGuard:
     """Fed every window heard while the bear speaks; says when the child barged in."""
 
@@ -58,10 +78,25 @@ class OnsetGuard:
     def reset(self) -> None:
         self._recent.clear()
 
+    @property
+    def suspecting(self) -> bool:
+        """A hit within the last ``span`` windows that is not (yet) a barge-in."""
+        return any(h for _, h in self._recent)
+
+    def suspicion(
+        self, was: bool, t: float, bear_speaking: bool
+    ) -> list[BargeInSuspected | BargeInDismissed]:
+        """The event a ``feed`` that confirmed nothing brought, given ``suspecting`` before it."""
+        if not was and self.suspecting and bear_speaking:
+            return [BargeInSuspected(t)]
+        if was and not self.suspecting:
+            return [BargeInDismissed(t)]
+        return []
+
     def feed(self, window: Float32Array, t: float, voiced: bool) -> float | None:
         """The time of the barge-in's first hit when ``window`` completes one, else None."""
         hit = voiced and self._loud(window, t)
-        had = any(h for _, h in self._recent)
+        had = self.suspecting
         self._recent.append((t, hit))
         hits = [at for at, h in self._recent if h]
         if len(hits) >= self.hits:

@@ -14,7 +14,8 @@ verdict on that audio's transcript sets how long the silence must last (``turnen
 Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
 after, the detector ignores its input, so the bear never triggers on its own voice. Full duplex
 (``duplex=True``, fed audio the echo canceller cleaned): it keeps listening, and an onset during
-that time must pass ``bargein.OnsetGuard``; it then comes with a ``BargeIn`` event.
+that time must pass ``bargein.OnsetGuard``; it then comes with a ``BargeIn`` event (after a
+``BargeInSuspected`` at its first hit; a suspicion that does not add up ends ``BargeInDismissed``).
 
 All times are on the source's monotonic clock (``AudioFrame.t`` = time of the frame's first sample).
 """
@@ -45,14 +46,9 @@ if TYPE_CHECKING:
 
 Float32Array = npt.NDArray[np.float32]
 
-__all__ = [  # the events live in speech_events; importers keep using this module
-    "Event",
-    "SpeechEnded",
-    "SpeechPaused",
-    "SpeechResumed",
-    "SpeechStarted",
-    "UtteranceDropped",
-]
+# the events live in speech_events; importers keep using this module
+__all__ = ["Event", "SpeechEnded", "SpeechPaused", "SpeechResumed", "SpeechStarted"]
+__all__ += ["UtteranceDropped"]
 
 SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
 REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
@@ -295,11 +291,11 @@ class Endpointer:
 
     def _guarded_onset(self, window: Float32Array, t: float) -> list[Event]:
         """Full duplex while the bear speaks: only an onset the guard accepts opens speech."""
-        voiced = self.vad(window) >= self.threshold
+        voiced, was = self.vad(window) >= self.threshold, self.guard.suspecting
         first = self.guard.feed(window, t, voiced)
         if first is None:
             self._remember(window)  # the pre-roll: holds the start of a barge-in to come
-            return []
+            return [*self.guard.suspicion(was, t + self.window / SAMPLE_RATE, self._bear_speaking)]
         self._begin(window, t)
         self._started_at = first
         # a short pre-roll: before the first loud window it is mostly the bear's residual echo

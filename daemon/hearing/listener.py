@@ -2,7 +2,8 @@
 
 Half duplex (no canceller): the endpointer ignores the microphone while the bear speaks. Full
 duplex (``audio.barge_in``): every frame goes through the echo canceller first, the endpointer keeps
-listening, and a confirmed barge-in calls ``on_barge_in`` (the daemon stops the bear).
+listening, and its barge-in events go to ``on_barge_in``: the daemon pauses the bear at a
+suspected one, resumes it at a dismissed one, and stops it at a confirmed one.
 
 Semantic end-of-turn: when the speculative decode started at a pause finishes, its text is judged
 (``turnend.judge``) and the verdict goes to the endpointer, which may close the turn early.
@@ -18,7 +19,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol
 
 from daemon.hearing import AudioSource
-from daemon.hearing.bargein import BargeIn
+from daemon.hearing.bargein import BargeIn, BargeInDismissed, BargeInSuspected
 from daemon.hearing.echo import EchoCanceller
 from daemon.hearing.endpointing import (
     Endpointer,
@@ -32,6 +33,7 @@ from daemon.hearing.endpointing import (
     listen,
 )
 from daemon.hearing.frames import AudioFrame
+from daemon.hearing.speech_events import BargeInEvent
 from daemon.hearing.turnend import Turn, judge
 from daemon.hearing.vad import SAMPLE_RATE
 
@@ -84,7 +86,7 @@ class Listener:
         on_utterance: UtteranceHandler,
         speculator: Speculator | None = None,
         echo: EchoCanceller | None = None,
-        on_barge_in: Callable[[BargeIn], None] | None = None,
+        on_barge_in: Callable[[BargeInEvent], None] | None = None,
     ) -> None:
         self.source = source
         self.endpointer = endpointer
@@ -97,6 +99,8 @@ class Listener:
         self.echo = echo
         self.on_barge_in = on_barge_in
         self.barge_ins = 0
+        self.suspected = 0  # the bear paused at a first hit ...
+        self.dismissed = 0  # ... and went on: a gap in the story, not a barge-in
         self.gate: ListeningGate | None = None  # parental controls (daemon/hearing/gate.py)
         self.turns: dict[str, int] = {}  # verdicts on pause transcripts (turnend.Turn values)
         self.early_ends = 0  # turns closed early because their transcript was complete
@@ -142,15 +146,8 @@ class Listener:
         if isinstance(event, SpeechStarted):
             log.debug("speech started at %.3f", event.t)
             self._count_split(event)
-        elif isinstance(event, BargeIn):
-            self.barge_ins += 1
-            stats = self.echo.stats.snapshot() if self.echo is not None else {}
-            log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
-            if self.on_barge_in is not None:
-                try:
-                    self.on_barge_in(event)
-                except Exception:
-                    log.exception("barge-in handler failed")
+        elif isinstance(event, BargeIn | BargeInSuspected | BargeInDismissed):
+            self._barge_in(event)
         elif isinstance(event, SpeechPaused):
             self.pauses += 1
             if self.speculator is not None:
@@ -175,6 +172,22 @@ class Listener:
         elif isinstance(event, UtteranceDropped):
             self.dropped[event.reason] = self.dropped.get(event.reason, 0) + 1
             log.info("utterance dropped (%s, %.2f s)", event.reason, event.duration_s)
+
+    def _barge_in(self, event: BargeInEvent) -> None:
+        if isinstance(event, BargeIn):
+            self.barge_ins += 1
+            stats = self.echo.stats.snapshot() if self.echo is not None else {}
+            log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
+        elif isinstance(event, BargeInSuspected):
+            self.suspected += 1
+        else:
+            self.dismissed += 1
+            log.info("barge-in dismissed: the bear goes on")
+        if self.on_barge_in is not None:
+            try:
+                self.on_barge_in(event)
+            except Exception:
+                log.exception("barge-in handler failed")
 
     # -- semantic end-of-turn ------------------------------------------------------------------
     def _judge_when_decoded(self, paused: SpeechPaused) -> None:

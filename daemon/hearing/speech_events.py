@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from daemon.hearing.bargein import BargeIn
+from daemon.hearing.bargein import BargeIn, BargeInDismissed, BargeInSuspected
 
 Float32Array = npt.NDArray[np.float32]
 
@@ -52,4 +52,5 @@ class UtteranceDropped:
     duration_s: float
 
 
-Event = SpeechStarted | BargeIn | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped
+BargeInEvent = BargeInSuspected | BargeIn | BargeInDismissed
+Event = SpeechStarted | BargeInEvent | SpeechPaused | SpeechResumed | SpeechEnded | UtteranceDropped

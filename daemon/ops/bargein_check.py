@@ -22,7 +22,13 @@ def barge_in_check(listener: Listener | None) -> SyncCheck:
         if echo is None:
             return Check("ok", "barge-in: off: config (audio.barge_in = false)", {"mode": "off"})
         stats = echo.stats
-        data: dict[str, Any] = {"mode": "on", "barge_ins": listener.barge_ins, **stats.snapshot()}
+        data: dict[str, Any] = {
+            "mode": "on",
+            "barge_ins": listener.barge_ins,
+            "paused": listener.suspected,  # at a first hit; "resumed" of them were not barge-ins
+            "resumed": listener.dismissed,
+            **stats.snapshot(),
+        }
         if stats.erle_db is None:
             return Check("ok", "barge-in: on (echo canceller, not converged yet)", data)
         return Check(

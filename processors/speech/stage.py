@@ -6,7 +6,8 @@ producer synthesizes sentences into a one-slot clip queue while a player writes 
 to the output device, so sentence k+1 is synthesized while sentence k plays. Only one interaction
 holds the speaking turn at a time; ``on_speaking(True/False)`` tells capture to gate its VAD
 (half-duplex). ``stop(interaction_id)`` — or cancelling the speech task — stops playback within
-one 20 ms block plus the device latency: the hook for barge-in.
+one 20 ms block plus the device latency: the hook for barge-in (``hold``/``release`` pause it
+while a barge-in is only suspected).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AI_RESPONSE_TYPE = "ai_response"
 _KEEP_FINISHED = 64  # finished interactions kept until their speech task collects the timings
+HOLD_MAX_S = 1.0  # a pause for a suspected barge-in ends by itself after this (no verdict came)
 _T = TypeVar("_T")
 
 
@@ -148,7 +150,7 @@ class Speaker:
             return False
         utterance.request_stop()
         self._close(utterance)
-        _wake(utterance)
+        utterance.wake()
         if not utterance.playing and utterance.worker is not None:
             utterance.worker.cancel()  # still waiting for its turn: nothing to stop on the device
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -158,11 +160,27 @@ class Speaker:
 
     async def interrupt(self) -> str | None:
         """Barge-in: stop whatever the bear is saying now; returns that interaction's id."""
-        playing = [u for u in self._utterances.values() if u.playing and not u.done.done()]
-        if not playing:
+        playing = self._playing()
+        if playing is None:
             return None
-        await self.stop(playing[0].interaction_id)
-        return playing[0].interaction_id
+        await self.stop(playing.interaction_id)
+        return playing.interaction_id
+
+    def hold(self, max_s: float = HOLD_MAX_S) -> bool:
+        """A barge-in may be starting: the voice fades out where it is, and waits there for
+        ``release`` (or ``interrupt``; or ``max_s``). False if nothing was playing."""
+        playing = self._playing()
+        if playing is not None:
+            playing.pause(max_s)
+        return playing is not None
+
+    def release(self) -> None:
+        """Not a barge-in after all: the voice goes on from where it paused."""
+        for utterance in self._utterances.values():
+            utterance.resume()
+
+    def _playing(self) -> Utterance | None:
+        return next((u for u in self._utterances.values() if u.playing and not u.done.done()), None)
 
     async def stop_all(self) -> None:
         for interaction_id in list(self._utterances):
@@ -226,7 +244,7 @@ class Speaker:
             self._run(utterance), name=f"teddy-speech-{interaction_id}"
         )
         # a worker cancelled before it ever ran skips its finally: settle ``done`` here too
-        utterance.worker.add_done_callback(lambda _: _settle(utterance))
+        utterance.worker.add_done_callback(lambda _: utterance.settle())
         self._evict()
         return utterance
 
@@ -263,7 +281,7 @@ class Speaker:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
-            _settle(utterance)
+            utterance.settle()
 
     async def _synthesize(self, utterance: Utterance) -> None:
         """Producer: sentences -> normalised clips, one ahead of playback."""
@@ -310,6 +328,7 @@ class Speaker:
                     clip.sample_rate,
                     utterance.stop,
                     utterance.stop_requested_at,
+                    utterance.hold,
                 )
                 self._account(utterance, played)
                 clip_s = clip.audio.size / clip.sample_rate
@@ -320,7 +339,7 @@ class Speaker:
                     utterance, stream.finish, utterance.stop, utterance.stop_requested_at
                 )
                 if utterance.stop.is_set() and utterance.stop_latency_s is None:
-                    utterance.stop_latency_s = _since(utterance.stop_requested_at)
+                    utterance.stop_latency_s = utterance.since_stop()
         finally:
             if stream is not None:
                 await asyncio.to_thread(stream.close)
@@ -353,22 +372,6 @@ class Speaker:
                 self.on_speaking(speaking)
             except Exception:  # capture's gate must never break speech
                 log.exception("on_speaking(%s) callback failed", speaking)
-
-
-def _wake(utterance: Utterance) -> None:
-    """Unblock a player waiting for a clip (after a stop): drop pending clips, post the end."""
-    while not utterance.clips.empty():
-        utterance.clips.get_nowait()
-    utterance.clips.put_nowait(None)
-
-
-def _settle(utterance: Utterance) -> None:
-    if not utterance.done.done():
-        utterance.done.set_result(None)
-
-
-def _since(marks: list[float]) -> float | None:
-    return time.monotonic() - marks[0] if marks else None
 
 
 def _reply_text(task: Any) -> str:

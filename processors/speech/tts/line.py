@@ -158,12 +158,13 @@ class LineTurn:
         source_rate: int,
         stop: threading.Event,
         stop_requested_at: list[float] | None = None,
+        hold: threading.Event | None = None,
     ) -> PlayResult:
         if self.stream.closed:  # the line stepped aside (or broke) between two clips
             self.stream = self.line.open(self.stream.sample_rate).stream
         self.line.acquire(self.stream)
         try:
-            result = self.stream.play(audio, source_rate, stop, stop_requested_at)
+            result = self.stream.play(audio, source_rate, stop, stop_requested_at, hold)
         except Exception:
             self.line.broken(self.stream)
             raise

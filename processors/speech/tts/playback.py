@@ -58,6 +58,14 @@ def trim_leading_silence(audio: Float32Array, rate: int) -> Float32Array:
     return audio[start:]
 
 
+def _faded_in(block: Float32Array, n: int) -> Float32Array:
+    """The first ``n`` samples of ``block`` ramped up from silence (a resume, not a click)."""
+    n = min(block.size, n)
+    out = block.copy()
+    out[:n] *= np.linspace(0.0, 1.0, n, dtype=np.float32)
+    return out
+
+
 def _sounddevice() -> Any:
     try:
         import sounddevice
@@ -136,6 +144,7 @@ class Stream(Protocol):
         source_rate: int,
         stop: threading.Event,
         stop_requested_at: list[float] | None = None,
+        hold: threading.Event | None = None,
     ) -> PlayResult: ...
 
     def finish(
@@ -182,8 +191,11 @@ class PlaybackStream:
         source_rate: int,
         stop: threading.Event,
         stop_requested_at: list[float] | None = None,
+        hold: threading.Event | None = None,
     ) -> PlayResult:
-        """Blocking: write ``audio`` block by block; abort as soon as ``stop`` is set."""
+        """Blocking: write ``audio`` block by block; abort as soon as ``stop`` is set. While
+        ``hold`` is set the voice fades out and silence is written; it goes on from where it
+        faded (that bit is said again, faded in)."""
         if source_rate != self.sample_rate:
             audio = resample(audio, source_rate, self.sample_rate)
         if not self.started:
@@ -191,14 +203,27 @@ class PlaybackStream:
             self.started = True
         frames = np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)
         first: float | None = None
-        written = 0
-        for start in range(0, frames.size, self.block):
+        written = start = 0
+        resuming = False
+        while start < frames.size:
             if stop.is_set():
-                written += self._fade_out(frames[start:])
+                if not resuming:  # (a paused voice is silent already)
+                    written += self._fade_out(frames[start:])
                 return self._abort(written, first, stop_requested_at)
+            if hold is not None and hold.is_set():
+                if start and not resuming:
+                    self._fade_out(frames[start:])  # not counted: it is said again
+                while hold.is_set() and not stop.is_set():
+                    self.write_silence()  # the line stays fed; the echo reference hears silence
+                resuming = True
+                continue
+            block = frames[start : start + self.block]
+            if resuming:
+                block, resuming = _faded_in(block, round(FADE_S * self.sample_rate)), False
             if first is None:
                 first = time.monotonic()
-            written += self._write(frames[start : start + self.block])
+            written += self._write(block)
+            start += block.size
         if stop.is_set():
             return self._abort(written, first, stop_requested_at)
         return PlayResult(written / self.sample_rate, False, first)

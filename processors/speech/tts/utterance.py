@@ -33,6 +33,8 @@ class Utterance:
     )
     stop: threading.Event = field(default_factory=threading.Event)
     stop_requested_at: list[float] = field(default_factory=list)
+    hold: threading.Event = field(default_factory=threading.Event)  # paused: a barge-in maybe
+    holds: int = 0  # times it paused (each one's expiry is tied to its number)
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -60,6 +62,34 @@ class Utterance:
         if not self.stop.is_set():
             self.stop_requested_at.append(time.monotonic())
             self.stop.set()
+
+    def pause(self, max_s: float) -> None:
+        """Fade out where the voice is and wait there: for ``resume``, a stop, or ``max_s``
+        (a verdict that never comes must not silence the bear for good)."""
+        self.holds += 1
+        self.hold.set()
+        number = self.holds
+        asyncio.get_running_loop().call_later(max_s, self._expire, number)
+
+    def resume(self) -> None:
+        self.hold.clear()
+
+    def _expire(self, number: int) -> None:
+        if number == self.holds:  # not a later pause's
+            self.hold.clear()
+
+    def since_stop(self) -> float | None:
+        return time.monotonic() - self.stop_requested_at[0] if self.stop_requested_at else None
+
+    def wake(self) -> None:
+        """Unblock a player waiting for a clip (after a stop): drop pending clips, post the end."""
+        while not self.clips.empty():
+            self.clips.get_nowait()
+        self.clips.put_nowait(None)
+
+    def settle(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
 
     def heard_fraction(self) -> float | None:
         if not self.interrupted:

@@ -2,8 +2,9 @@
 room (delay + reverberant impulse response + gain), the child may talk over it, a TV may murmur.
 
 Runs the real hearing chain — ``PlaybackReference`` fed block by block as playback would,
-``EchoCanceller``, the duplex ``Endpointer`` with Silero — frame by frame on a virtual clock, and
-stops the bear (with the playback fade) when a barge-in is confirmed. Deterministic: fixed audio
+``EchoCanceller``, the duplex ``Endpointer`` with Silero — frame by frame on a virtual clock. The
+bear pauses (the playback fade) at a suspected barge-in, goes on at a dismissed one, and stays
+stopped at a confirmed one, as the daemon's speaker does. Deterministic: fixed audio
 and seeded noise. Used by the hearing tests and ``benchmarks/barge_in.py``.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import fftconvolve
 
-from daemon.hearing.bargein import BargeIn, OnsetGuard
+from daemon.hearing.bargein import BargeIn, BargeInDismissed, BargeInSuspected, OnsetGuard
 from daemon.hearing.echo import EchoCanceller, PlaybackReference
 from daemon.hearing.endpointing import Endpointer, SpeechEnded
 from daemon.hearing.frames import AudioFrame
@@ -53,10 +54,12 @@ class Room:
 class DuplexRun:
     barge_ins: list[float] = field(default_factory=list)  # seconds from the start
     stopped_at: float | None = None  # when the bear's last (faded) sample sounded
+    ended_at: float | None = None  # when the bear's voice ended (stopped or said to the end)
     utterances: list[SpeechEnded] = field(default_factory=list)
     erle_db: float | None = None
     mic: Audio = field(default_factory=lambda: np.zeros(0, np.float32))
     rejected_runs: int = 0
+    events: list[tuple[str, float]] = field(default_factory=list)  # barge-in events, in order
 
 
 def run_duplex(
@@ -69,8 +72,10 @@ def run_duplex(
     tv_db: float = -30.0,
     tail_s: float = 2.0,
     endpointer: Endpointer | None = None,
+    pause: bool = True,
 ) -> DuplexRun:
-    """Play ``bear`` from t=0 into the room; mix ``child`` from ``child_at_s`` and ``tv``."""
+    """Play ``bear`` from t=0 into the room; mix ``child`` from ``child_at_s`` and ``tv``.
+    ``pause=False``: the bear does not pause at a suspected barge-in (only stops at one)."""
     total = bear.size + round(tail_s * RATE)
     delay = round(room.delay_ms / 1000 * RATE)
     rir = room_response(room.seed, room.rt60_s) * np.float32(10 ** (room.echo_db / 20))
@@ -92,36 +97,59 @@ def run_duplex(
     endpointer = endpointer or Endpointer(duplex=True, onset_guard=OnsetGuard(canceller.echo_level))
     endpointer.set_bear_speaking(True)
     run = DuplexRun()
-    written = 0
+    written = paused_at = 0
     speaking = True
+    held: Audio | None = None  # the rest of the story while the bear is paused
     for start in range(0, total - FRAME + 1, FRAME):
         while written < min(played.size, start + FRAME + PLAY_AHEAD):  # the player runs ahead
             block = played[written : written + PLAY_BLOCK]
             reference.played(block, RATE, T0 + start / RATE)  # written now, sounds later
             written += block.size
-        if speaking and start >= played.size:
+        if speaking and held is None and start >= played.size:
             speaking = False
+            run.ended_at = played.size / RATE
             endpointer.set_bear_speaking(False)
         mic = echo[start : start + FRAME] + others[start : start + FRAME]
         frame = canceller.process(AudioFrame(T0 + start / RATE, mic))
         for event in endpointer.process(frame):
-            if isinstance(event, BargeIn):
+            cut = min(played.size, start + FRAME + STOP_DRAIN)  # what is buffered still plays
+            if isinstance(event, BargeInSuspected) and pause and speaking and held is None:
+                # the bear pauses: a fade, then silence (the line stays fed) until the verdict
+                held = played[cut:]
+                played = np.concatenate([played[:cut], _ramp(held, down=True), np.zeros(RATE)])
+                paused_at = cut + min(FADE, held.size)
+            elif isinstance(event, BargeInDismissed) and held is not None:
+                played = np.concatenate([played[: max(cut, paused_at)], _ramp(held, down=False)])
+                held = None
+            elif isinstance(event, BargeIn):
                 run.barge_ins.append(event.t - T0)
-                if speaking:  # the daemon stops the bear: a fade, then the buffer drains
-                    cut = min(played.size, start + FRAME + STOP_DRAIN)
-                    fade = (
-                        played[cut : cut + FADE]
-                        * np.linspace(1, 0, FADE, dtype=np.float32)[: played[cut : cut + FADE].size]
-                    )
-                    played = np.concatenate([played[:cut], fade])
+                if held is not None:  # already silent: it stays so
+                    played, held = played[:paused_at], None
+                    run.stopped_at = paused_at / RATE
+                elif speaking:  # the daemon stops the bear: a fade, then the buffer drains
+                    played = np.concatenate([played[:cut], _ramp(played[cut:], down=True)])
                     run.stopped_at = played.size / RATE  # the speaker falls silent
-                    echo = _echo(played, rir, delay, total)
             elif isinstance(event, SpeechEnded):
                 run.utterances.append(event)
+            if isinstance(event, BargeInSuspected | BargeInDismissed | BargeIn):
+                run.events.append((type(event).__name__, event.t - T0))
+                echo = _echo(played, rir, delay, total)
     run.erle_db = canceller.stats.total_erle_db
     run.rejected_runs = endpointer.guard.rejected
     run.mic = (echo + others).astype(np.float32)
     return run
+
+
+def _ramp(audio: Audio, *, down: bool) -> Audio:
+    """``down``: the first ``FADE`` samples faded out (a stop or pause); else all of ``audio``
+    with its first ``FADE`` samples faded in (a resume)."""
+    n = min(FADE, audio.size)
+    ramp = np.linspace(1.0, 0.0, n, dtype=np.float32)
+    if down:
+        return audio[:n] * ramp
+    out = audio.copy()
+    out[:n] *= ramp[::-1]
+    return out
 
 
 def _echo(played: Audio, rir: Audio, delay: int, total: int) -> Audio:

@@ -10,7 +10,7 @@ from daemon.hearing.bargein import OnsetGuard
 from daemon.hearing.endpointing import Endpointer
 from daemon.hearing.frames import AudioFrame
 from daemon.hearing.vad.energy import EnergyVad
-from tests.daemon.hearing.duplex_sim import Room, run_duplex
+from tests.daemon.hearing.duplex_sim import FADE, STOP_DRAIN, Room, run_duplex
 from tests.daemon.hearing.speech import espeak, load, voiced_bounds
 
 RATE = 16_000
@@ -64,6 +64,39 @@ def test_the_child_talking_over_the_bear_stops_it_within_300_ms(
     assert first.audio_started_at - 5000.0 <= onset < first.started_at - 5000.0  # in its pre-roll
 
 
+def test_the_bear_pauses_at_the_first_hit_and_stays_silent_when_it_is_a_barge_in(
+    voices: dict[str, np.ndarray],
+) -> None:
+    run = run_duplex(
+        voices["bear"], Room(echo_db=-12.0, seed=1), child=voices["child"], child_at_s=CHILD_AT_S
+    )
+    (suspected, first), (confirmed, then) = run.events
+    assert (suspected, confirmed) == ("BargeInSuspected", "BargeIn") and then - first > 0.03
+    # silent a window earlier than a stop at the barge-in itself could make it
+    assert (
+        run.stopped_at is not None and run.stopped_at <= first + (STOP_DRAIN + FADE) / RATE + 1e-6
+    )
+
+
+def test_a_lone_hit_pauses_the_bear_briefly_and_it_says_the_whole_story(
+    voices: dict[str, np.ndarray],
+) -> None:
+    # 25 ms of the child's vowel inside one VAD window: one hit, which cannot add up
+    start = round((voiced_bounds(voices["child"])[0] + 0.15) * RATE)
+    burst = voices["child"][start : start + 400]
+    run = run_duplex(
+        voices["bear"],
+        Room(echo_db=-12.0, seed=1),
+        child=burst,
+        child_at_s=(131 * 512 + 100) / RATE,
+    )
+    assert [name for name, _ in run.events] == ["BargeInSuspected", "BargeInDismissed"]
+    assert run.barge_ins == [] and run.stopped_at is None and run.utterances == []
+    gap = run.events[1][1] - run.events[0][1]
+    assert run.ended_at is not None
+    assert 0 < run.ended_at - voices["bear"].size / RATE <= gap + (STOP_DRAIN + FADE) / RATE
+
+
 @pytest.mark.parametrize(("echo_db", "seed"), [(-12.0, 1), (-12.0, 2), (-6.0, 3), (-6.0, 4)])
 def test_the_bears_own_echo_never_barges_in(
     voices: dict[str, np.ndarray], echo_db: float, seed: int
@@ -90,6 +123,26 @@ def test_half_duplex_ignores_the_child_while_the_bear_speaks(voices: dict[str, n
         endpointer=Endpointer(duplex=False),
     )
     assert run.barge_ins == [] and run.stopped_at is None
+
+
+def test_the_guard_suspects_at_the_first_hit_and_dismisses_hits_that_do_not_add_up() -> None:
+    guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=3, min_dbfs=-40)
+    loud, quiet = np.full(512, 0.1, np.float32), np.zeros(512, np.float32)
+
+    def step(window: np.ndarray, t: float, bear: bool = True) -> list[str]:
+        was = guard.suspecting
+        if guard.feed(window, t, voiced=True) is not None:
+            return ["BargeIn"]
+        return [type(e).__name__ for e in guard.suspicion(was, t, bear)]
+
+    assert step(loud, 0.0) == ["BargeInSuspected"]
+    assert step(quiet, 0.032) == [] and step(quiet, 0.064) == []  # still within the span
+    assert step(quiet, 0.096) == ["BargeInDismissed"] and guard.rejected == 1
+    assert step(loud, 1.0) == ["BargeInSuspected"] and step(loud, 1.032) == ["BargeIn"]
+    assert not guard.suspecting  # a barge-in ends the suspicion: nothing to dismiss
+    assert step(loud, 2.0, bear=False) == []  # the echo tail: the bear is not speaking to pause
+    assert step(quiet, 2.1, bear=False) == [] and step(quiet, 2.2, bear=False) == []
+    assert step(quiet, 2.3, bear=False) == ["BargeInDismissed"]  # harmless: nothing paused
 
 
 def test_the_guard_wants_enough_loud_voiced_windows_above_the_expected_echo() -> None:

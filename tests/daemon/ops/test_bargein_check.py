@@ -10,7 +10,7 @@ from daemon.ops.bargein_check import barge_in_check
 
 
 def _listener(echo: Any) -> Any:
-    return SimpleNamespace(echo=echo, barge_ins=2)
+    return SimpleNamespace(echo=echo, barge_ins=2, suspected=5, dismissed=3)
 
 
 def test_off_by_config_and_when_not_listening() -> None:
@@ -29,3 +29,4 @@ def test_on_names_the_echo_canceller_and_its_erle() -> None:
     result = check()
     assert result.detail == "barge-in: on (echo canceller, ERLE 18 dB, delay 45 ms)"
     assert result.data["mode"] == "on" and result.data["barge_ins"] == 2
+    assert result.data["paused"] == 5 and result.data["resumed"] == 3  # 3 gaps, not barge-ins

@@ -54,6 +54,7 @@ class Played:
     end: float
     seconds: float
     interrupted: bool
+    held: float = 0.0  # seconds it was paused (a suspected barge-in)
 
 
 class FakeStream:
@@ -68,13 +69,21 @@ class FakeStream:
         source_rate: int,
         stop: threading.Event,
         stop_requested_at: list[float] | None = None,
+        hold: threading.Event | None = None,
     ) -> PlayResult:
         start = time.monotonic()
         duration = audio.size / source_rate
-        interrupted = stop.wait(duration)  # "plays" for the clip's length unless stopped
+        played = held = 0.0
+        while played < duration and not stop.is_set():  # "plays" the clip unless stopped
+            step = min(0.005, duration - played)
+            stop.wait(step)
+            if hold is not None and hold.is_set():
+                held += step  # paused: the clip waits where it is
+            elif not stop.is_set():
+                played += step
+        interrupted = stop.is_set()
         end = time.monotonic()
-        played = min(duration, end - start)
-        self.output.played.append(Played(start, end, played, interrupted))
+        self.output.played.append(Played(start, end, played, interrupted, held))
         if interrupted:
             self.aborted = True
             return PlayResult(
