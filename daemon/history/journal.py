@@ -301,12 +301,14 @@ def plan_resume(row: dict[str, Any], *, speak: bool) -> Resume | None:
     status = str(row["status"])
     transcript = row.get("transcript") or None
     reply = row.get("reply") or None
+    # a reply on disk is never asked for again, whatever status a kill left beside it
+    replied = status == "replied" or reply is not None
     kind: ResumeKind
-    if status == "spoken" or (status == "replied" and (not speak or not reply)):
+    if status == "spoken" or (replied and (not speak or not reply)):
         kind = "done"
     elif row.get("speaking_at"):
         kind = "heard_in_part"
-    elif status == "replied":
+    elif replied:
         kind = "speak"
     elif transcript:
         kind = "text"

@@ -163,6 +163,7 @@ class HistoryStore:
         if timing is not None:
             sets.append("timings = json_set(timings, ?, ?)")
             params += [f'$."{stage}"', round(float(timing), 4)]
+        status = _later(status, _implied_status(fields))
         if status is not None:
             sets.append(_status_sql(status))
         if not sets:
@@ -355,6 +356,21 @@ class HistoryStore:
         except aiosqlite.Error as exc:
             return False, f"history database {self.path} not writable: {exc}"
         return True, "writable"
+
+
+def _implied_status(fields: Mapping[str, Any]) -> str | None:
+    """The progress the written fields prove. The history step writes the reply too, racing the
+    reply stage's own record: a kill between the two once left a row with its reply on disk
+    but still ``transcribed``, and the next start asked the model again."""
+    if fields.get("reply"):
+        return "replied"
+    return "transcribed" if fields.get("transcript") else None
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None or a not in PROGRESS:
+        return a or b  # an unknown status is refused, with its name, by _status_sql
+    return a if PROGRESS.index(a) >= PROGRESS.index(b) else b
 
 
 def _status_sql(status: str) -> str:

@@ -127,6 +127,19 @@ async def test_each_stage_is_committed_and_status_only_moves_forward(store: Hist
     assert row["timings"] == {"transcription": 0.3, "reply": 0.5}
 
 
+async def test_a_reply_on_disk_moves_the_status_whoever_writes_it(store: HistoryStore) -> None:
+    # the history step writes the reply without a status; killed before the reply stage's own
+    # record, the row must still say "replied" (or the next start asks the model again)
+    iid = await store.record_captured()
+    await store.update_stage(iid, "history", transcript="hi")
+    assert (await store.get(iid) or {})["status"] == "transcribed"
+    await store.update_stage(iid, "history", transcript="hi", reply="Hello!")
+    assert (await store.get(iid) or {})["status"] == "replied"
+    await store.update_stage(iid, "speech", status="spoken")
+    await store.update_stage(iid, "history", transcript="hi", reply="Hello!")  # a late write
+    assert (await store.get(iid) or {})["status"] == "spoken"
+
+
 async def test_unknown_field_or_status_is_rejected(store: HistoryStore) -> None:
     iid = await store.record_captured()
     with pytest.raises(ValueError, match="unknown field 'colour'"):

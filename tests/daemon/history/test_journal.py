@@ -79,6 +79,9 @@ def _row(status: str, **kw: Any) -> dict[str, Any]:
         (_row("replied", transcript="hi", reply="Hello!"), True, "speak"),
         (_row("replied", transcript="hi", reply="Hello!"), False, "done"),
         (_row("spoken", transcript="hi", reply="Hello!"), True, "done"),
+        # a reply on disk whose status a kill kept from moving on: said, not asked again
+        (_row("transcribed", transcript="hi", reply="Hello!"), True, "speak"),
+        (_row("transcribed", transcript="hi", reply="Hello!"), False, "done"),
         (_row("heard"), True, None),  # nothing left to work from
         # the bear had begun saying it: the child heard part; neither asked for nor said again
         (
