@@ -336,6 +336,17 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def release_portaudio() -> None:
+    """Terminate an imported ``sounddevice``'s PortAudio for good (its exit handler then has
+    nothing left to do)."""
+    sd = sys.modules.get("sounddevice")
+    while sd is not None and sd._initialized > 0:
+        try:
+            sd._terminate()
+        except Exception:
+            return
+
+
 def reinit_portaudio() -> None:
     """Make an already-imported ``sounddevice`` re-enumerate devices (PortAudio re-init)."""
     sd = sys.modules.get("sounddevice")
@@ -363,12 +374,15 @@ def audio_rig() -> Iterator[AudioRig]:
         reinit_portaudio()
         yield rig
     finally:
+        # The session is over: PortAudio lets go of the rig while its server still runs, and is
+        # not started again. Re-initialising it here, with the server gone, once hung the whole
+        # run in Pa_Initialize (a fresh-clone CI run sat idle after its last test).
+        release_portaudio()
         rig.close()
         if previous is None:
             os.environ.pop("PULSE_SERVER", None)
         else:
             os.environ["PULSE_SERVER"] = previous
-        reinit_portaudio()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
