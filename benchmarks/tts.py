@@ -69,7 +69,8 @@ def measure(name: str, rounds: int) -> dict[str, Any] | None:
 async def measure_on_device(names: list[str]) -> dict[str, float]:
     """Speaker first_audio_s (text in → first block written to the device) on the rig."""
     from processors.speech.stage import Speaker
-    from tests.audio_rig import AudioRig, reinit_portaudio
+    from tests.audio_rig import AudioRig
+    from tests.portaudio import reinit_portaudio
 
     rig = AudioRig(workdir=Path(tempfile.mkdtemp(prefix="teddy-bench-")))
     rig.start_server()

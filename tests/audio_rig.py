@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.portaudio import reinit_portaudio, release_portaudio
+
 START_TIMEOUT_S = 15.0
 
 
@@ -336,27 +338,6 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def release_portaudio() -> None:
-    """Terminate an imported ``sounddevice``'s PortAudio for good (its exit handler then has
-    nothing left to do)."""
-    sd = sys.modules.get("sounddevice")
-    while sd is not None and sd._initialized > 0:
-        try:
-            sd._terminate()
-        except Exception:
-            return
-
-
-def reinit_portaudio() -> None:
-    """Make an already-imported ``sounddevice`` re-enumerate devices (PortAudio re-init)."""
-    sd = sys.modules.get("sounddevice")
-    if sd is None:
-        return
-    with contextlib.suppress(Exception):
-        sd._terminate()
-    sd._initialize()
-
-
 @pytest.fixture(scope="session")
 def audio_rig() -> Iterator[AudioRig]:
     """A running PulseAudio rig for the whole session; ``PULSE_SERVER`` is set in os.environ."""
@@ -374,9 +355,8 @@ def audio_rig() -> Iterator[AudioRig]:
         reinit_portaudio()
         yield rig
     finally:
-        # The session is over: PortAudio lets go of the rig while its server still runs, and is
-        # not started again. Re-initialising it here, with the server gone, once hung the whole
-        # run in Pa_Initialize (a fresh-clone CI run sat idle after its last test).
+        # The session is over: PortAudio lets go while the server runs and is not started again
+        # (a re-init here once hung a CI run in Pa_Initialize, on a lock a SIGKILL had left).
         release_portaudio()
         rig.close()
         if previous is None:

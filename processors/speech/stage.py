@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from processors.results import Reply, Spoken
+from processors.speech.tts import playback
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
 from processors.speech.tts.line import OutputLine
@@ -100,6 +101,8 @@ class Speaker:
     # -- loading and status --------------------------------------------------------------------
     async def load(self) -> str:
         """Load the TTS backend (with fallback) off the loop; returns the backend's name."""
+        if isinstance(self.output, AudioOutput | OutputLine):
+            await asyncio.to_thread(playback.warm_up)  # PortAudio starts before READY (see warm_up)
         return await asyncio.to_thread(self.chain.load)
 
     def status(self) -> dict[str, Any]:

@@ -80,6 +80,21 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
+def warm_up() -> None:
+    """Start PortAudio now, while the daemon starts, not at the first reply.
+
+    Its start opens JACK's metadata database in /dev/shm (libportaudio2 links libjack); a process
+    killed inside that leaves its lock held, and every later PortAudio start on the machine hangs
+    until the next boot. Started before READY, the first reply does not pay for it and a kill
+    after READY (or a crash while the bear talks) never lands there. A missing PortAudio is said
+    at the first reply, as before.
+    """
+    try:
+        _sounddevice()
+    except OutputUnavailable:
+        pass
+
+
 def output_devices() -> list[dict[str, Any]]:
     """Output-capable devices: ``index``, ``name``, ``channels``, ``default_samplerate``."""
     sd = _sounddevice()

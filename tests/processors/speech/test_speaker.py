@@ -242,3 +242,24 @@ async def test_status_names_the_backend_failures_and_output() -> None:
     status = speaker.status()
     assert status["backend"] == "espeak-ng" and "hibari" in status["backend_failures"]
     assert status["output_device"] == "0: fake" and status["speaking"] is False
+
+
+def test_portaudio_starts_when_the_speaker_loads_not_at_the_first_reply() -> None:
+    # a fresh interpreter: this test process has imported sounddevice long ago
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from processors.speech.stage import Speaker\n"
+        "speaker = Speaker(backend='espeak-ng')\n"
+        "assert 'sounddevice' not in sys.modules\n"
+        "asyncio.run(speaker.load())\n"
+        "print('sounddevice' in sys.modules)\n"
+    )
+    env = {"PULSE_SERVER": "unix:/nonexistent/pulse", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
