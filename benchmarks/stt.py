@@ -146,13 +146,12 @@ def _engine(config: dict[str, Any]) -> Any:
         return plain
     from processors.stt.stage import Transcriber
 
-    hotwords = {} if config.get("hotwords") is None else {"hotwords": config["hotwords"]}
     stage = Transcriber(
         model=config["model"],
         encoder_window_s=config["window_s"],
         cache_dir=Path(config["cache_dir"]),
         speculative=False,
-        **hotwords,
+        hotwords=config.get("hotwords") or "",
     )
     stage.load_sync()
     return lambda audio: stage.transcribe_array(audio).text

@@ -135,9 +135,8 @@ async def _hang_up(client: AsyncClient) -> None:
     stopped reading would hold the decoding thread forever (the deadline above has already fired,
     so nothing would cancel that wait). After HANG_UP_S the transport is aborted instead.
     """
-    writer: asyncio.StreamWriter | None = getattr(
-        client, "_writer", None
-    )  # wyoming keeps it private
+    # wyoming keeps the writer private; it is needed to abort a close that waits forever
+    writer: asyncio.StreamWriter | None = getattr(client, "_writer", None)
     try:
         await asyncio.wait_for(client.disconnect(), HANG_UP_S)
     except (TimeoutError, OSError):
