@@ -14,14 +14,14 @@ Data sets (tuning and judging kept apart):
   child-like  the real set through `sox -R in out pitch 500 tempo 0.92` (+5 semitones, 8 % slower)
 
 Engines, each in its own process (clean RSS): teddy's Transcriber as configured by default
-(tiny.en, beam 5, full 30 s window, hallucination + loop guards), teddy with the opt-in 10 s
-window, teddy with Whisper base, and plain faster-whisper (the same bundled weights, beam 5, its
-own defaults: full window, temperature fallback) on tiny.en and base. WER uses openai-whisper's
-EnglishTextNormalizer ("10" = "ten", "cold-hearted" = "cold hearted"); a rejected utterance counts
-as an empty transcript. Latency: wall time of one warm transcription of a >= 3 s utterance (real
-and unseen clips padded with silence), p50/p95. Loops: transcripts with a word/n-gram repeated
-4+ times in a row. ``--hotwords TEXT`` adds teddy's default engine with ``stt.hotwords = TEXT``
-("" = none), to compare the decoder's prompt (the bear's name) against the default in one run.
+(tiny.en, beam 5, full 30 s window, the prompt "Teddy.", hallucination + loop guards), teddy
+with the opt-in 10 s window, teddy with Whisper base, and plain faster-whisper (the same bundled
+weights, beam 5, its own defaults: full window, temperature fallback) on tiny.en and base. WER
+uses openai-whisper's EnglishTextNormalizer ("10" = "ten", "cold-hearted" = "cold hearted"); a
+rejected utterance counts as an empty transcript. Latency: wall time of one warm transcription of
+a >= 3 s utterance (real and unseen clips padded with silence), p50/p95. Loops: transcripts with
+a word/n-gram repeated 4+ times in a row. ``--hotwords TEXT`` adds teddy's default engine with
+``stt.hotwords = TEXT`` ("" = no prompt), to compare another decoder prompt in one run.
 
     .venv/bin/python benchmarks/stt.py [--latency-clips 12] [--repeat 2] [--no-base] [--hotwords T]
 """
@@ -144,14 +144,17 @@ def _engine(config: dict[str, Any]) -> Any:
             return " ".join(s.text.strip() for s in segments)
 
         return plain
+    from daemon.config import TeddyConfig
     from processors.stt.stage import Transcriber
 
-    stage = Transcriber(
+    prompt = {} if config.get("hotwords") is None else {"hotwords": config["hotwords"]}
+    stage = Transcriber.from_config(  # the daemon's [stt] defaults, but for what is compared
+        TeddyConfig().stt.model_dump(),
         model=config["model"],
         encoder_window_s=config["window_s"],
         cache_dir=Path(config["cache_dir"]),
         speculative=False,
-        hotwords=config.get("hotwords") or "",
+        **prompt,
     )
     stage.load_sync()
     return lambda audio: stage.transcribe_array(audio).text

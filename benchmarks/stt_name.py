@@ -2,7 +2,8 @@
 
 Both engines run in this one process on the same clips: teddy's default Transcriber (tiny.en,
 beam 5, full window, guards) with ``hotwords = ""`` and with ``hotwords = TEXT`` (default
-"Teddy"). Nothing here was tuned on: the sentences were written for this benchmark only.
+"Teddy.", the daemon's ``stt.hotwords``). Nothing here was tuned on: the sentences were written
+for this benchmark only.
 
   name        10 sentences a child says to the bear, each holding "teddy", in 3 espeak-ng voices
               (fixed voice, pitch and speed; espeak-ng has no randomness), among them the
@@ -15,7 +16,7 @@ beam 5, full window, guards) with ``hotwords = ""`` and with ``hotwords = TEXT``
   latency     warm wall time of the name clips padded to >= 3 s, the two engines alternating
               clip by clip (so both see the same machine load), p50/p95
 
-    .venv/bin/python benchmarks/stt_name.py [--hotwords Teddy] [--show]
+    .venv/bin/python benchmarks/stt_name.py [--hotwords Teddy.] [--show]
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _text(stage: Any, audio: Any) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hotwords", default="Teddy")
+    parser.add_argument("--hotwords", default="Teddy.")
     parser.add_argument("--show", action="store_true", help="print every transcript")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:

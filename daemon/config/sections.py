@@ -161,6 +161,12 @@ class SttConfig(Section):
         "result when the utterance ends there",
     )
     language: OptStr = Field(default="en", description="spoken language ('' = detect)")
+    hotwords: str = Field(
+        default="Teddy.",
+        max_length=200,
+        description="text the local decoder is prompted with, so the bear's name is heard as "
+        "itself ('' = none)",
+    )
     cache_dir: OptPath = Field(
         default=None, description="where assembled models live ('' = default)"
     )

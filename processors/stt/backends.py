@@ -3,8 +3,8 @@
 Both decode one short utterance at a time: a single temperature-0 pass (no sampling fallback:
 on a child's short utterance fallbacks mostly add latency and invent text) and no conditioning
 on previous text (each utterance stands alone). ``hotwords`` go into the decoder's prompt of
-every 30 s window; they are off by default (the bear's name as a hotword was measured and not
-adopted: docs/architecture.md). A lock serialises calls per model, because one model instance
+every 30 s window ("" = none here; the daemon's ``stt.hotwords`` is "Teddy.", the bear's name:
+measured in docs/architecture.md). A lock serialises calls per model, because one model instance
 already uses all the threads it is given.
 """
 
