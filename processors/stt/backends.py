@@ -89,6 +89,8 @@ class FasterWhisperBackend:
                 s.compression_ratio > self.LOOP_RATIO for s in transcript.segments
             ):
                 transcript = self._decode(audio, language, beam_size, None)
+            if self.hotwords and not _has_text(transcript):
+                transcript = self._decode(audio, language, beam_size, self.encoder_window, False)
         return transcript
 
     def redecode(self, audio: Float32Array, language: str | None, beam_size: int) -> Transcript:
@@ -103,6 +105,7 @@ class FasterWhisperBackend:
         language: str | None,
         beam_size: int,
         window: EncoderWindow | None,
+        prompt: bool = True,
         no_repeat_ngram_size: int = 0,
     ) -> Transcript:
         self._model.window = window
@@ -116,7 +119,7 @@ class FasterWhisperBackend:
             vad_filter=False,  # the guard runs its own VAD on the whole utterance
             max_new_tokens=round(16 + self.TOKENS_PER_S * seconds),
             no_repeat_ngram_size=no_repeat_ngram_size,
-            hotwords=self.hotwords or None,
+            hotwords=(self.hotwords or None) if prompt else None,
         )
         found = [
             Segment(
@@ -130,6 +133,13 @@ class FasterWhisperBackend:
             for s in segments  # a generator: decoding happens here, under the caller's lock
         ]
         return Transcript(found, str(info.language))
+
+
+def _has_text(transcript: Transcript) -> bool:
+    """False when the decoder ended at once. A prompt can make Whisper do that on short, unclear
+    speech (a child-like "five five" came out empty with "Teddy.", right without it), so the
+    backends then decode once more unprompted: the prompt may add the name, never lose words."""
+    return any(s.text.strip() for s in transcript.segments)
 
 
 def release_free_memory() -> None:
@@ -172,15 +182,22 @@ class OpenAIWhisperBackend:
         options: dict[str, Any] = {"language": language, "fp16": False, "temperature": 0.0}
         if beam_size > 1:
             options["beam_size"] = beam_size
-        if self.hotwords:
+        with self._lock:
+            transcript = self._decode(audio, language, options, self.hotwords)
+            if self.hotwords and not _has_text(transcript):
+                transcript = self._decode(audio, language, options, "")
+        return transcript
+
+    def _decode(
+        self, audio: Float32Array, language: str | None, options: dict[str, Any], prompt: str
+    ) -> Transcript:
+        if prompt:
             # The same prompt as faster-whisper's hotwords: <|startofprev|> + the words, before
             # every window (without carry_initial_prompt only the first window would get it).
-            options["initial_prompt"] = self.hotwords
-            options["carry_initial_prompt"] = True
-        with self._lock:
-            result = self._model.transcribe(
-                audio, condition_on_previous_text=False, verbose=None, **options
-            )
+            options = {**options, "initial_prompt": prompt, "carry_initial_prompt": True}
+        result = self._model.transcribe(
+            audio, condition_on_previous_text=False, verbose=None, **options
+        )
         segments = [
             Segment(
                 start=float(s["start"]),
