@@ -89,7 +89,10 @@ class FasterWhisperBackend:
                 s.compression_ratio > self.LOOP_RATIO for s in transcript.segments
             ):
                 transcript = self._decode(audio, language, beam_size, None)
-            if self.hotwords and not _has_text(transcript):
+            if self.hotwords and not transcript.text:
+                # A prompt can make Whisper end at once on short, unclear speech (a child-like
+                # "five five" came out empty with "Teddy.", right without it): the prompt may
+                # add the name, never lose the words, so such a decode is redone unprompted.
                 transcript = self._decode(audio, language, beam_size, self.encoder_window, False)
         return transcript
 
@@ -135,13 +138,6 @@ class FasterWhisperBackend:
         return Transcript(found, str(info.language))
 
 
-def _has_text(transcript: Transcript) -> bool:
-    """False when the decoder ended at once. A prompt can make Whisper do that on short, unclear
-    speech (a child-like "five five" came out empty with "Teddy.", right without it), so the
-    backends then decode once more unprompted: the prompt may add the name, never lose words."""
-    return any(s.text.strip() for s in transcript.segments)
-
-
 def release_free_memory() -> None:
     """Return freed heap pages to the OS (glibc ``malloc_trim``; a no-op elsewhere), so the
     daemon's resident memory at ready holds what it uses, not what loading left behind."""
@@ -184,7 +180,7 @@ class OpenAIWhisperBackend:
             options["beam_size"] = beam_size
         with self._lock:
             transcript = self._decode(audio, language, options, self.hotwords)
-            if self.hotwords and not _has_text(transcript):
+            if self.hotwords and not transcript.text:  # as in FasterWhisperBackend.transcribe
                 transcript = self._decode(audio, language, options, "")
         return transcript
 

@@ -22,6 +22,7 @@ from processors.stt.audio_file import read_audio_file
 from processors.stt.backends import FasterWhisperBackend, OpenAIWhisperBackend
 from processors.stt.stage import Transcriber
 from processors.stt.wer import wer
+from tests.e2e.barge_in_rig import CHILD_TEXT
 from tests.processors.stt.fakes import ScriptedBackend, segment
 from tests.processors.stt.real import child_like, real_clip
 
@@ -102,8 +103,7 @@ def test_a_prompt_that_silences_the_decoder_is_dropped_for_a_second_decode(make:
 
 
 def test_without_a_prompt_silence_is_decoded_once() -> None:
-    backend, model = _faster_whisper("", _RecordingModel(silent_when_prompted=True))
-    model.text = ""
+    backend, model = _faster_whisper("", _RecordingModel(text=""))
     backend.transcribe(AUDIO, "en", 5)
     assert len(model.options) == 1
 
@@ -124,7 +124,6 @@ def test_the_stage_hands_its_hotwords_to_the_backend_it_loads(
 
 
 RIG_DIR = Path(__file__).resolve().parents[2] / "data" / "speech_rig"
-RIG_CHILD_TEXT = "Stop teddy, stop! I want to ask something else."  # tests/e2e/barge_in_rig.py
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +149,7 @@ def test_the_default_prompt_hears_the_name_in_the_rig_childs_interruption(
     heard = [
         default_stage.transcribe_array(audio[skip:], "en").text for skip in (0, 400, 800, 1200)
     ]
-    assert all(wer([(RIG_CHILD_TEXT, text)]) <= 0.2 for text in heard), heard
+    assert all(wer([(CHILD_TEXT, text)]) <= 0.2 for text in heard), heard
     assert all("teddy" in text.lower() for text in heard), heard
 
 
