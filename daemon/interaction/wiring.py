@@ -179,6 +179,7 @@ def build_stages(
         on_speaking=on_speaking,
         playback_tap=playback_tap,
         keep_output_open=config.audio.barge_in,
+        block_ms=config.audio.playback_block_ms,
     )
     responder = Responder.from_config(
         config.llm.model_dump(),

@@ -6,8 +6,8 @@ producer synthesizes sentences into a one-slot clip queue while a player writes 
 to the output device, so sentence k+1 is synthesized while sentence k plays. Only one interaction
 holds the speaking turn at a time; ``on_speaking(True/False)`` tells capture to gate its VAD
 (half-duplex). ``stop(interaction_id)`` — or cancelling the speech task — stops playback within
-one 20 ms block plus the device latency: the hook for barge-in (``hold``/``release`` pause it
-while a barge-in is only suspected).
+one playback block (``audio.playback_block_ms``) plus the device latency: the hook for barge-in
+(``hold``/``release`` pause it while a barge-in is only suspected).
 """
 
 from __future__ import annotations
@@ -58,12 +58,13 @@ class Speaker:
         uri: str | None = None,
         playback_tap: PlaybackTap | None = None,
         keep_output_open: bool = False,
+        block_ms: int = playback.DEFAULT_BLOCK_MS,
     ) -> None:
         self.chain = chain or TtsChain.from_config(
             backend, fallback, SpeakingRate(rate), voice, uri
         )
         if output is None:
-            device = AudioOutput(output_device, tap=playback_tap)
+            device = AudioOutput(output_device, block_ms=block_ms, tap=playback_tap)
             # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
             output = OutputLine(device) if keep_output_open else device
         self.output: Output = output
@@ -83,6 +84,7 @@ class Speaker:
         on_speaking: Callable[[bool], None] | None = None,
         playback_tap: PlaybackTap | None = None,
         keep_output_open: bool = False,
+        block_ms: int = playback.DEFAULT_BLOCK_MS,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
         return cls(
@@ -91,6 +93,7 @@ class Speaker:
             on_speaking=on_speaking,
             playback_tap=playback_tap,
             keep_output_open=keep_output_open,
+            block_ms=block_ms,
         )
 
     async def aclose(self) -> None:
