@@ -61,6 +61,14 @@ def _array_to_float32(data: npt.NDArray[np.generic]) -> Float32Array:
     raise BadAudio(f"unsupported audio dtype {data.dtype}")
 
 
+def warm_up_resample() -> None:
+    """Import scipy.signal now, while the daemon starts. Its first import pulls in scipy.stats
+    (0.3-2 s on a busy 2-core board); the first resample otherwise runs in the playback thread
+    (the echo reference of the first voiced block), where it starved the output stream in the
+    middle of the bear's first sentence and left the echo canceller without its reference."""
+    resample(np.zeros(441, dtype=np.float32), 22_050, TARGET_RATE)
+
+
 def resample(audio: Float32Array, from_rate: int, to_rate: int) -> Float32Array:
     """Polyphase resampling with an anti-aliasing FIR (scipy), not naive interpolation."""
     from scipy.signal import resample_poly

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from processors.audio.samples import warm_up_resample
 from processors.results import Reply, Spoken
 from processors.speech.tts import playback
 from processors.speech.tts.base import OutputUnavailable, TtsError
@@ -106,6 +107,7 @@ class Speaker:
         """Load the TTS backend (with fallback) off the loop; returns the backend's name."""
         if isinstance(self.output, AudioOutput | OutputLine):
             await asyncio.to_thread(playback.warm_up)  # PortAudio starts before READY (see warm_up)
+            await asyncio.to_thread(warm_up_resample)  # not in the playback thread mid-sentence
         return await asyncio.to_thread(self.chain.load)
 
     def status(self) -> dict[str, Any]:
