@@ -155,7 +155,7 @@ def real_children(bear: np.ndarray) -> tuple[list[float], list[float]]:
 
 async def on_rig(n: int, workdir: Path) -> None:
     from tests.audio_rig import AudioRig
-    from tests.e2e.barge_in_rig import ANSWER, BargeInRig
+    from tests.e2e.barge_in_rig import ANSWER, CHILD_AFTER_S, BargeInRig
     from tests.e2e.barge_in_rig import STORY as RIG_STORY
     from tests.fake_messages_api import Behaviour
 
@@ -176,7 +176,7 @@ async def on_rig(n: int, workdir: Path) -> None:
                 await harness.start()
                 for i in range(n):
                     harness.api.enqueue(Behaviour(reply=RIG_STORY), Behaviour(reply=ANSWER))
-                    trial = await harness.story(child_after_s=4.3, name=f"b{echo_db}-{i}")
+                    trial = await harness.story(child_after_s=CHILD_AFTER_S, name=f"b{echo_db}-{i}")
                     if trial.reaction_s is not None:
                         reaction.append(trial.reaction_s)
                     listener = harness.daemon.listener

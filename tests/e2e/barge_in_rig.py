@@ -44,6 +44,10 @@ CHILD_TEXT = "Stop teddy, stop! I want to ask something else."
 # two; a comma (the same words) keeps it one utterance, as a child saying it in one breath
 CHILD_SPOKEN = "Stop teddy, stop, I want to ask something else."
 ANSWER = "Of course! What would you like to ask me?"
+#: When the child starts talking, after the bear started: in the middle of the story's first
+#: sentence (espeak-ng says it in ~4.6 s). At 4.3 s the child's first sound met that sentence's
+#: end, and the bear was "silent within 0.3 s" without being stopped at all.
+CHILD_AFTER_S = 3.0
 
 
 @dataclass
