@@ -168,19 +168,21 @@ def build_stages(
     from processors.memory.stage import ProfileUpdater
     from processors.reply.stage import Responder, read_api_key
     from processors.speech.stage import Speaker
+    from processors.speech.tts.line import OutputLine
+    from processors.speech.tts.playback import AudioOutput
     from processors.stt.stage import Transcriber
 
     transcriber = Transcriber.from_config(
         config.stt.model_dump(), max_duration_s=max(config.audio.max_utterance_s + 5.0, 30.0)
     )
-    speaker = Speaker.from_config(
-        config.tts.model_dump(),
-        output_device=output_device if output_device is not None else config.audio.output_device,
-        on_speaking=on_speaking,
-        playback_tap=playback_tap,
-        keep_output_open=config.audio.barge_in,
+    device = AudioOutput(
+        output_device if output_device is not None else config.audio.output_device,
         block_ms=config.audio.playback_block_ms,
+        tap=playback_tap,
     )
+    # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
+    output = OutputLine(device) if config.audio.barge_in else device
+    speaker = Speaker.from_config(config.tts.model_dump(), output=output, on_speaking=on_speaking)
     responder = Responder.from_config(
         config.llm.model_dump(),
         config.child.model_dump(),

@@ -21,14 +21,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from processors.audio.samples import warm_up_resample
 from processors.results import Reply, Spoken
 from processors.speech.tts import playback
 from processors.speech.tts.base import OutputUnavailable, TtsError
 from processors.speech.tts.chain import TtsChain
 from processors.speech.tts.line import OutputLine
 from processors.speech.tts.loudness import DEFAULT_TARGET_DBFS, normalize
-from processors.speech.tts.playback import AudioOutput, Output, PlaybackTap, PlayResult, Stream
+from processors.speech.tts.playback import AudioOutput, Output, PlayResult, Stream
 from processors.speech.tts.rate import CHILD_RATE, SpeakingRate
 from processors.speech.tts.text import clean_for_speech, speakable_sentences
 from processors.speech.tts.utterance import Clip, Utterance
@@ -57,18 +56,11 @@ class Speaker:
         chain: TtsChain | None = None,
         output: Output | None = None,
         uri: str | None = None,
-        playback_tap: PlaybackTap | None = None,
-        keep_output_open: bool = False,
-        block_ms: int = playback.DEFAULT_BLOCK_MS,
     ) -> None:
         self.chain = chain or TtsChain.from_config(
             backend, fallback, SpeakingRate(rate), voice, uri
         )
-        if output is None:
-            device = AudioOutput(output_device, block_ms=block_ms, tap=playback_tap)
-            # full duplex keeps one stream open: its latency, and so the echo's delay, stays put
-            output = OutputLine(device) if keep_output_open else device
-        self.output: Output = output
+        self.output: Output = output or AudioOutput(output_device)
         self.target_dbfs = target_dbfs
         self.on_speaking = on_speaking
         self._utterances: OrderedDict[str, Utterance] = OrderedDict()
@@ -81,21 +73,11 @@ class Speaker:
         cls,
         tts: Mapping[str, Any],
         *,
-        output_device: int | str | None = None,
+        output: Output | None = None,
         on_speaking: Callable[[bool], None] | None = None,
-        playback_tap: PlaybackTap | None = None,
-        keep_output_open: bool = False,
-        block_ms: int = playback.DEFAULT_BLOCK_MS,
     ) -> Speaker:
         """Build from the ``[tts]`` section (its keys are this constructor's arguments)."""
-        return cls(
-            **tts,
-            output_device=output_device,
-            on_speaking=on_speaking,
-            playback_tap=playback_tap,
-            keep_output_open=keep_output_open,
-            block_ms=block_ms,
-        )
+        return cls(**tts, output=output, on_speaking=on_speaking)
 
     async def aclose(self) -> None:
         """The daemon is stopping: close an output line kept open between replies."""
@@ -106,8 +88,7 @@ class Speaker:
     async def load(self) -> str:
         """Load the TTS backend (with fallback) off the loop; returns the backend's name."""
         if isinstance(self.output, AudioOutput | OutputLine):
-            await asyncio.to_thread(playback.warm_up)  # PortAudio starts before READY (see warm_up)
-            await asyncio.to_thread(warm_up_resample)  # not in the playback thread mid-sentence
+            await asyncio.to_thread(playback.warm_up)  # before READY, not mid-reply (see warm_up)
         return await asyncio.to_thread(self.chain.load)
 
     def status(self) -> dict[str, Any]:

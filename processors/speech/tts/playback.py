@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from processors.audio import portaudio_guard
-from processors.audio.samples import resample
+from processors.audio.samples import resample, warm_up_resample
 from processors.speech.tts.base import Float32Array, OutputUnavailable
 
 log = logging.getLogger(__name__)
@@ -81,14 +81,18 @@ def _sounddevice() -> Any:
 
 
 def warm_up() -> None:
-    """Start PortAudio now, while the daemon starts, not at the first reply.
+    """Start PortAudio and import the resampler now, while the daemon starts, not at the first
+    reply.
 
     Its start opens JACK's metadata database in /dev/shm (libportaudio2 links libjack); a process
     killed inside that leaves its lock held, and every later PortAudio start on the machine hangs
     until the next boot. Started before READY, the first reply does not pay for it and a kill
     after READY (or a crash while the bear talks) never lands there. A missing PortAudio is said
-    at the first reply, as before.
+    at the first reply, as before. The resampler (scipy.signal) is imported here, not by the
+    first resample in the playback thread: the tap resamples each voiced block for the echo
+    reference, and that first import (0.3-2 s) starved the stream mid-sentence.
     """
+    warm_up_resample()
     try:
         _sounddevice()
     except OutputUnavailable:
