@@ -58,6 +58,9 @@ class Trial:
     barge_ins: int
     recording: Path
     echo: dict[str, Any] | None = None  # the canceller's stats after the trial
+    # the bear was loud in the 0.2 s before the child's first sound and in the 0.1 s after: it
+    # was mid-speech, not ending a sentence (where a "stop" within 0.3 s proves nothing)
+    talking_at_onset: bool | None = None
 
 
 class BargeInRig:
@@ -208,11 +211,14 @@ def measure(path: Path, barge_ins: int, *, child: bool) -> Trial:
     assert rate == RATE and audio.shape[1] == 2
     bear = _loud(audio[:, 0])
     kid = _loud(audio[:, 1] - audio[:, 0])
-    onset = stop = None
+    onset = stop = talking = None
     if child:
         first = np.flatnonzero(kid)
         if first.size:
             onset = int(first[0])
+            talking = bool(
+                bear[max(0, onset - 20) : onset].any() and bear[onset : onset + 10].any()
+            )
             # the bear is stopped where it falls silent for 0.5 s after the child began
             i, quiet = onset, 0
             while i < bear.size and quiet < 50:
@@ -226,6 +232,7 @@ def measure(path: Path, barge_ins: int, *, child: bool) -> Trial:
         (stop - onset) * to_s if onset is not None and stop is not None else None,
         barge_ins,
         path,
+        talking_at_onset=talking,
     )
 
 

@@ -66,6 +66,7 @@ async def test_the_child_stops_the_bear_and_is_answered(wired: BargeInRig, tmp_p
         await asyncio.sleep(1.0)
     finally:
         await wired.stop()
+    assert trial.talking_at_onset, "the child must interrupt the bear mid-speech"
     assert trial.barge_ins == 1
     assert trial.reaction_s is not None and trial.reaction_s <= 0.3, trial
     rows = _rows(tmp_path / "history.sqlite3")
