@@ -6,7 +6,7 @@ duplex endpointer with Silero) on ``tests/daemon/hearing/duplex_sim.py``'s seede
 response (RT60 0.3 s, 150 ms), the child ("Stop teddy, stop! I want to ask something else.",
 espeak-ng) at several moments, and a TV (JFK's speech, tests/data/speech_real/jfk.wav, ~-47 dBFS)
 for the false-barge-in runs. The baseline, in the same run, is half duplex: the bear talks on
-until its reply ends. The bear pauses at the guard's first hit; the same runs without that
+until its reply ends. The bear pauses at the guard's first stir; the same runs without that
 pause (stopping only at the confirmed barge-in) are printed next to it. Judging set: 8 real
 human recordings (tests/data/speech_real: CMU Arctic, praatio, pocketsphinx test data) as the
 interrupting child, in rooms with seeds nobody tuned on.
@@ -105,7 +105,7 @@ def offline(trials: int, workdir: Path) -> None:
         f"detection p50 {pct(detect, 50):.3f} s; missed {missed}"
     )
     print(
-        f"  the same runs, stopping at the barge-in without the pause at its first hit: "
+        f"  the same runs, stopping at the barge-in without the pause at its first stir: "
         f"p50 {pct(no_pause, 50):.3f} s  p95 {pct(no_pause, 95):.3f} s; ratio paused/stop-only "
         f"p50 {pct(reaction, 50) / pct(no_pause, 50):.3f}"
     )
@@ -126,7 +126,7 @@ def offline(trials: int, workdir: Path) -> None:
     )
     print(
         f"  false barge-ins: {false_runs} of {false_total} full stories "
-        f"(echo only, and echo + TV at ~-47 dBFS); false pauses (the bear paused at a hit "
+        f"(echo only, and echo + TV at ~-47 dBFS); false pauses (the bear paused at a stir "
         f"that did not add up, then went on): {false_pauses}"
     )
 

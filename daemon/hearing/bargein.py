@@ -7,11 +7,17 @@ than the residual echo the canceller expects at that moment (``echo_level``) and
 ``min_dbfs``. A barge-in is ``hits`` hits within ``span`` windows (speech has quiet consonants
 and gaps, so the hits need not be consecutive).
 
-The bear pauses at the first hit (``BargeInSuspected``) rather than at the barge-in: a child's
-"Stop!" is heard a window sooner, and the pause is undone (``BargeInDismissed``) if the hits do
-not add up, as voice agents do with a "false interruption". The stop itself still needs the full
-count: a lone hit (a cough, the bear's echo after a slip) costs a short gap in the story, never
-the story.
+The bear pauses at the first stir (``BargeInSuspected``) rather than at the barge-in, and the
+pause is undone (``BargeInDismissed``) if no barge-in follows within ``span`` windows, as voice
+agents do with a "false interruption". A stir is a hit, or a window that is loud without being
+voiced: the "St" of "Stop!" is a hiss the VAD does not call speech, ~0.1 s before the vowel, and
+it is what a child's interruption opens with, while what is left of the bear's echo is mostly
+its voiced sound (so a quiet voiced window is no stir: it has to be a hit). Loud here means over
+``stir_dbfs``, over the expected echo by ``margin_db``, and ``rise_db`` over what the room
+sounded like lately (the mean power of the last ``background_s``): a murmuring TV's loud
+syllables are no rise, a hiss out of the bear's cleaned echo is. The stop itself still needs the
+full count of voiced hits: a lone stir (a cough, a door, the bear's echo after a slip) costs a
+short gap in the story, never the story.
 """
 
 from __future__ import annotations
@@ -41,14 +47,14 @@ class BargeIn:
 
 @dataclass(frozen=True)
 class BargeInSuspected:
-    """A first hit while the bear speaks: the bear pauses until the guard decides."""
+    """A first stir while the bear speaks: the bear pauses until the guard decides."""
 
     t: float
 
 
 @dataclass(frozen=True)
 class BargeInDismissed:
-    """The hits since a ``BargeInSuspected`` did not add up: the bear goes on where it paused."""
+    """The stirs since a ``BargeInSuspected`` did not add up: the bear goes on where it paused."""
 
     t: float
 
@@ -64,6 +70,9 @@ class OnsetGuard:
         span: int = 4,
         margin_db: float = 9.0,
         min_dbfs: float = -35.0,
+        stir_dbfs: float = -41.0,
+        rise_db: float = 14.0,
+        background_s: float = 1.0,
     ) -> None:
         if not 1 <= hits <= span:
             raise ValueError(f"barge-in needs 1 <= hits <= span, got {hits} and {span}")
@@ -72,16 +81,22 @@ class OnsetGuard:
         self.span = span
         self.margin = 10 ** (margin_db / 10)
         self.min_power = 10 ** (min_dbfs / 10)
-        self._recent: deque[tuple[float, bool]] = deque(maxlen=span)  # (t, hit)
-        self.rejected = 0  # hits that did not add up to a barge-in
+        self.stir_power = 10 ** (stir_dbfs / 10)
+        self.rise = 10 ** (rise_db / 10)
+        self.background_samples = max(1.0, background_s * SAMPLE_RATE)
+        # the mean power of what was heard lately (a TV, a murmur); kept across replies: it is
+        # the room's, not the reply's
+        self.background = 0.0
+        self._recent: deque[tuple[float, bool, bool]] = deque(maxlen=span)  # (t, hit, stir)
+        self.rejected = 0  # stirs that did not add up to a barge-in
 
     def reset(self) -> None:
         self._recent.clear()
 
     @property
     def suspecting(self) -> bool:
-        """A hit within the last ``span`` windows that is not (yet) a barge-in."""
-        return any(h for _, h in self._recent)
+        """A stir within the last ``span`` windows that is not (yet) a barge-in."""
+        return any(s for _, _, s in self._recent)
 
     def suspicion(
         self, was: bool, t: float, bear_speaking: bool
@@ -95,18 +110,25 @@ class OnsetGuard:
 
     def feed(self, window: Float32Array, t: float, voiced: bool) -> float | None:
         """The time of the barge-in's first hit when ``window`` completes one, else None."""
-        hit = voiced and self._loud(window, t)
+        power = float(np.mean(np.square(window)))
+        over_echo = (
+            self.margin * self.echo_level(t, window.size / SAMPLE_RATE) if self.echo_level else 0.0
+        )
+        hit = voiced and power >= max(self.min_power, over_echo)
+        # until the room's level is known (the first window), only a hit pauses the bear; a
+        # voiced window must be a hit: the bear's residual echo is its voice, seldom its hiss
+        known = self.background > 0.0
+        loud = power >= max(self.stir_power, over_echo, self.rise * self.background)
+        stir = hit or (known and not voiced and loud)
+        # the room's level follows every window heard while the bear speaks, the child's too
+        weight = min(1.0, window.size / self.background_samples) if known else 1.0
+        self.background += (power - self.background) * weight
         had = self.suspecting
-        self._recent.append((t, hit))
-        hits = [at for at, h in self._recent if h]
+        self._recent.append((t, hit, stir))
+        hits = [at for at, h, _ in self._recent if h]
         if len(hits) >= self.hits:
             self._recent.clear()
             return hits[0]
-        if had and not hits:
+        if had and not self.suspecting:
             self.rejected += 1
         return None
-
-    def _loud(self, window: Float32Array, t: float) -> bool:
-        power = float(np.mean(np.square(window)))
-        echo = self.echo_level(t, window.size / SAMPLE_RATE) if self.echo_level else 0.0
-        return power >= max(self.min_power, self.margin * echo)

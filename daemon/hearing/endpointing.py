@@ -15,7 +15,7 @@ Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for 
 after, the detector ignores its input, so the bear never triggers on its own voice. Full duplex
 (``duplex=True``, fed audio the echo canceller cleaned): it keeps listening, and an onset during
 that time must pass ``bargein.OnsetGuard``; it then comes with a ``BargeIn`` event (after a
-``BargeInSuspected`` at its first hit; a suspicion that does not add up ends ``BargeInDismissed``).
+``BargeInSuspected`` at its first stir; a suspicion that does not add up ends ``BargeInDismissed``).
 
 All times are on the source's monotonic clock (``AudioFrame.t`` = time of the frame's first sample).
 """

@@ -99,7 +99,7 @@ class Listener:
         self.echo = echo
         self.on_barge_in = on_barge_in
         self.barge_ins = 0
-        self.suspected = 0  # the bear paused at a first hit ...
+        self.suspected = 0  # the bear paused at a first stir ...
         self.dismissed = 0  # ... and went on: a gap in the story, not a barge-in
         self.gate: ListeningGate | None = None  # parental controls (daemon/hearing/gate.py)
         self.turns: dict[str, int] = {}  # verdicts on pause transcripts (turnend.Turn values)

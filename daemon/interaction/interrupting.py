@@ -1,6 +1,6 @@
 """The listener's barge-in events, acted on by the speaker: pause, go on, or stop.
 
-The bear pauses at a suspected barge-in (the guard's first hit), so a child's "Stop!" is not
+The bear pauses at a suspected barge-in (the guard's first stir), so a child's "Stop!" is not
 talked over while the guard makes sure; a dismissed one lets it go on where it paused; a
 confirmed one stops the reply (the interaction ends ``interrupted``).
 """

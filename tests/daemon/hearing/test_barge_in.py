@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from daemon.hearing.bargein import OnsetGuard
+from daemon.hearing.bargein import BargeInSuspected, OnsetGuard
 from daemon.hearing.endpointing import Endpointer
 from daemon.hearing.frames import AudioFrame
 from daemon.hearing.vad.energy import EnergyVad
@@ -76,6 +76,52 @@ def test_the_bear_pauses_at_the_first_hit_and_stays_silent_when_it_is_a_barge_in
     assert (
         run.stopped_at is not None and run.stopped_at <= first + (STOP_DRAIN + FADE) / RATE + 1e-6
     )
+
+
+# moments where the "St" is heard as a loud unvoiced hiss (elsewhere Silero calls it voiced, or
+# the bear's residual is loud there, and the pause waits for the first hit)
+@pytest.mark.parametrize("child_at_s", [5.0, 6.0])
+def test_the_hiss_of_stop_pauses_the_bear_before_the_vowel_is_voiced(
+    voices: dict[str, np.ndarray], child_at_s: float
+) -> None:
+    run = run_duplex(
+        voices["bear"], Room(echo_db=-12.0, seed=1), child=voices["child"], child_at_s=child_at_s
+    )
+    onset = child_at_s + voiced_bounds(voices["child"])[0]
+    (suspected, paused_at), (confirmed, _) = run.events
+    assert (suspected, confirmed) == ("BargeInSuspected", "BargeIn")
+    assert run.utterances[0].started_at - 5000.0 - paused_at > 0.05  # before the first hit
+    # the "St" pauses it; waiting for the voiced "o" made it 0.25 s here
+    assert run.stopped_at is not None and run.stopped_at - onset <= 0.2
+
+
+def test_an_unvoiced_stir_pauses_but_only_voiced_hits_stop() -> None:
+    guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=4)
+    room = np.full(512, 0.001, np.float32)  # -60 dBFS
+    hiss = np.full(512, 0.012, np.float32)  # -38 dBFS: over stir_dbfs, under min_dbfs
+    vowel = np.full(512, 0.06, np.float32)  # -24 dBFS
+    for i in range(40):
+        assert guard.feed(room, i * 0.032, voiced=False) is None and not guard.suspecting
+    assert guard.feed(hiss, 1.268, voiced=True) is None and not guard.suspecting  # echo-like
+    assert guard.feed(hiss, 1.3, voiced=False) is None
+    assert guard.suspicion(False, 1.332, True) == [BargeInSuspected(1.332)]
+    assert guard.feed(hiss, 1.332, voiced=True) is None  # voiced, but too quiet for a hit
+    assert guard.feed(vowel, 1.364, voiced=True) is None and guard.suspecting
+    assert guard.feed(vowel, 1.396, voiced=True) == 1.364  # the barge-in starts at the vowel
+
+
+def test_a_murmur_at_the_hiss_level_is_no_stir() -> None:
+    guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=4)
+    syllable = np.full(512, 0.012, np.float32)  # a TV's loud hisses, -38 dBFS ...
+    gap = np.full(512, 0.004, np.float32)  # ... and the quieter parts between, -48 dBFS
+    stirs = 0
+    for i in range(200):
+        was = guard.suspecting
+        guard.feed(syllable if i % 3 == 0 else gap, i * 0.032, voiced=False)
+        stirs += bool(guard.suspicion(was, i * 0.032, True)) and not was
+    assert stirs == 0
+    guard.feed(np.full(512, 0.001, np.float32), 7.0, voiced=False)
+    assert not guard.suspecting
 
 
 def test_a_lone_hit_pauses_the_bear_briefly_and_it_says_the_whole_story(
