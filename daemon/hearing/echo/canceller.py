@@ -111,7 +111,8 @@ class EchoCanceller:
         self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
         self._offset = 0  # the filter's start: bulk delay - PRE_DELAY, in samples
         self._pending = np.zeros(0, dtype=np.float32)
-        self._next: int | None = None  # absolute sample number of _pending[0]
+        self._next: int | None = None  # absolute sample number of _pending[0], counted
+        self._stamp_offset = 0  # the frames' stamps minus the count, in samples
         span = round(ESTIMATE_SPAN_S * SAMPLE_RATE) + self.max_delay
         self._mic_history: deque[Float32Array] = deque(maxlen=span // BLOCK + 1)
         self._since_estimate = 0
@@ -121,9 +122,13 @@ class EchoCanceller:
         self._candidates: deque[int] = deque(maxlen=3)  # recent delay estimates (offsets)
         self._runs = 0  # the reference's playback runs seen
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
+        self._run_samples = 0  # microphone samples since this run began
+        self._run_measured = False  # this run's delay was estimated (its alignment is known)
+        self._anchored_by_reference = True  # the run began at a re-anchor (not a capture gap)
         self._silent_blocks = 0  # blocks in a row with a silent reference
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
-        self._levels: deque[tuple[int, float]] = deque(maxlen=96)  # (block start, residual)
+        # (the block's stamp in samples, its expected residual echo): looked up by stamp
+        self._levels: deque[tuple[int, float]] = deque(maxlen=96)
         self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
         self._learnt = False  # the ERLE once reached LEARNT_DB: a slip can be told from a voice
         self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo
@@ -133,12 +138,22 @@ class EchoCanceller:
         """The frame with the echo removed (delayed by at most one 16 ms block)."""
         start = round(frame.t * SAMPLE_RATE)
         samples = np.asarray(frame.samples, dtype=np.float32).reshape(-1)
-        if self._next is None or abs(start - (self._next + self._pending.size)) > SAMPLE_RATE // 4:
-            self._next, self._pending = start, np.zeros(0, dtype=np.float32)  # clock gap
+        # The microphone's samples are matched with the reference by their count, on the
+        # devices' clock; the frames' stamps follow the monotonic clock, which drifts from it
+        # (~0.3 ms a second on the rig) and is re-anchored now and then. Only a jump a drift
+        # cannot explain (capture restarted, samples lost) moves the count, by the jump alone.
+        stamp_offset = start - (self._next + self._pending.size) if self._next is not None else 0
+        if self._next is None or abs(stamp_offset - self._stamp_offset) > SAMPLE_RATE // 4:
+            self._next = start - self._stamp_offset  # clock gap
+            self._pending = np.zeros(0, dtype=np.float32)
             self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
+            self._mic_history.clear()
+            self._realign(by_reference=False)  # the gap is as long as its stamps say, or so
+            stamp_offset = self._stamp_offset
+        self._stamp_offset = stamp_offset
+        out_t = (self._next + stamp_offset) / SAMPLE_RATE  # the stamp of _pending[0]
         self._pending = np.concatenate([self._pending, samples])
         out: list[Float32Array] = []
-        out_t = self._next / SAMPLE_RATE
         while self._pending.size >= BLOCK:
             block, self._pending = self._pending[:BLOCK], self._pending[BLOCK:]
             out.append(self._block(block, self._next))
@@ -151,6 +166,7 @@ class EchoCanceller:
             self._new_run()
         self._mic_history.append(mic)
         self._since_estimate += BLOCK
+        self._run_samples += BLOCK
         if self._since_estimate >= ESTIMATE_EVERY_S * SAMPLE_RATE:
             self._since_estimate = 0
             self._update_delay(at + BLOCK)
@@ -167,7 +183,7 @@ class EchoCanceller:
         active = ref_power > REF_ACTIVE or self._recent_ref()
         span_power = float(np.mean(self._power)) / BLOCK  # recent reference power per sample
         if not active:
-            self._levels.append((at, 0.0))
+            self._levels.append((at + self._stamp_offset, 0.0))
             return mic
         echo = np.fft.irfft(np.sum(self._weights * self._spectra, axis=0))[BLOCK:]
         residual = (mic - echo).astype(np.float32)
@@ -188,20 +204,20 @@ class EchoCanceller:
                 self._track_erle(mic_pow, res_pow)
                 if span_power > REF_ACTIVE:
                     self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
-        erle = 10 ** ((self.stats.erle_db or 0.0) / 10)
-        level = self.path_gain * span_power / max(1.0, erle)
+        # A run is anchored by a stamp, a few ms off at worst, and a few ms undo the filter:
+        # until its delay is measured, expect the echo the filter may not be removing.
+        erle_db = (self.stats.erle_db or 0.0) if self._run_measured else 0.0
+        level = self.path_gain * span_power / max(1.0, 10 ** (erle_db / 10))
         self._envelope.append((res_pow, echo_pow))
         if self._learnt and res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
             # The filter is not removing the echo (its path moved: the bear was picked up, the
-            # rig's loopback slipped 7 ms): the microphone is no louder than the bear's echo
-            # alone and the residual rises and falls with the bear's words, so what is left is
-            # the bear, for as long as the filter takes to catch up (the smoothed ERLE lags by a
-            # second). A child's voice has an envelope of its own and keeps the usual level.
-            # Only once the room was learnt: before, the filter's prediction is half-formed and
-            # a child's voice over it would be taken for the bear's.
+            # rig's loopback slipped 7 ms): the microphone is no louder than the echo alone and
+            # the residual follows the bear's words, so it is the bear's until the filter has
+            # caught up. A child's voice has an envelope of its own. Only once the room was
+            # learnt: a half-formed prediction would pass a child's voice for the bear's.
             level = res_pow
             self.stats.uncancelled_blocks += 1
-        self._levels.append((at, level))
+        self._levels.append((at + self._stamp_offset, level))
         return residual
 
     def _echo_like(self) -> bool:
@@ -263,14 +279,19 @@ class EchoCanceller:
             self._learnt = self._learnt or self.stats.erle_db >= LEARNT_DB
 
     def _new_run(self) -> None:
-        """A new playback run (a new stream, or speech after a pause). The room and the speaker
-        are the same and both sides are timed by when the sound is played and captured, so the
-        echo path, its delay and the ERLE carry over: the run starts as confident as the last
-        one ended. Only a delay that is measured to have moved makes it unsure again."""
+        """A new playback run (a new stream, an underflow): the room, so the echo path, delay
+        and ERLE, carry over; but the run is laid from a stamp, so the echo level counts no ERLE
+        until the run's first delay estimate (a move > 2 ms: the filter shifts, ERLE unknown)."""
         self._runs = self.reference.runs
+        self._realign(by_reference=True)
+
+    def _realign(self, by_reference: bool) -> None:
+        """Matched from a new anchor: the room holds; the alignment is measured, then trusted."""
+        self._anchored_by_reference = by_reference
         self._candidates.clear()
         self._count_from_start()
-        self._since_estimate = 0
+        self._since_estimate = self._run_samples = 0
+        self._run_measured = False
 
     def _count_from_start(self) -> None:
         """The bear's voice starts (a run, or a reply after a pause): its first 0.5 s of ERLE
@@ -337,6 +358,10 @@ class EchoCanceller:
     # -- bulk delay ------------------------------------------------------------------------
     def _update_delay(self, end: int) -> None:
         mic = np.concatenate(self._mic_history)
+        if not self._candidates:
+            # a run's first estimate hears only the run: before it, the reference was laid
+            # from another anchor, and that older alignment would win the correlation
+            mic = mic[-self._run_samples :]
         ref = self.reference.read_at(end - mic.size, mic.size)
         if float(np.mean(np.square(ref))) < REF_ACTIVE:
             return
@@ -349,6 +374,7 @@ class EchoCanceller:
         first_of_run = not self._candidates
         if first_of_run:
             self._remember(self.stats.run_delays_ms, estimate.samples / SAMPLE_RATE * 1000)
+            self._run_measured = True
         self._candidates.append(offset)
         agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
         if not (first_of_run or agreed):
@@ -358,6 +384,8 @@ class EchoCanceller:
         if previous is not None and first_of_run:
             # the same room, timed anew: move what was learnt by the change of delay
             moved = round((self.stats.delay_ms - previous) / 1000 * SAMPLE_RATE)
+            if self._anchored_by_reference:
+                self.reference.placed_early(moved / SAMPLE_RATE)
             if abs(moved) > MOVED:
                 self._shift(-moved)  # a later echo: the learnt taps move later too
                 self.stats.erle_db = None  # unsure until this run's ERLE is measured
