@@ -11,8 +11,8 @@ The timeline counts the device's samples, and the device's clock is not the mono
 the rig the stamps fall behind the laid samples by ~0.2 ms a second on an output line that never
 stops (-30 ms after two minutes). So the timeline keeps that skew (the stamps' offset from where
 their blocks were laid) and compares a new block's stamp net of it. Re-anchoring at a raw stamp
-after an underflow would move the whole reference by the skew so far, and the echo canceller would
-lose the echo just as a reply starts (the one false barge-in left on the rig).
+after an underflow moved the whole reference by the skew so far, and the echo canceller lost the
+echo just as the reply after it started (on the rig: the false barge-ins at an answer's start).
 """
 
 from __future__ import annotations
