@@ -32,10 +32,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.audio]
 #: Playback underruns no longer move the echo (the timelines count the devices' samples; a
 #: re-anchored run is trusted once its delay is measured): before, the answer to the child was
 #: stopped by a false barge-in in 3 of 28 probed trials. Left: with a 0.15 s stall forced just
-#: before the answer, 2 of 24 answers were still stopped. audio.barge_in stays off by default
-#: until an answer after an underrun never is; these run in CI and report XPASS/XFAIL meanwhile.
+#: before the answer, 2 of 24 answers were still stopped. And the first story after a start
+#: can miss the bound (XFAIL in 3 of 7 fresh-clone CI runs; 0.31 s by hand 1 of 9): its residual
+#: echo lifts the room's level the stir must rise 14 dB over, so the "St" is no stir and the bear
+#: stops at the voiced hits (0.28-0.31 s). audio.barge_in stays off by default until both pass
+#: every time; they run in CI and report XPASS/XFAIL meanwhile.
 CONVERGENCE = pytest.mark.xfail(
-    reason="issue 14: an answer that starts as the board stalls can meet a false barge-in",
+    reason="issue 14: the first story's stop can come at the voiced hits (0.31 s); "
+    "an answer that starts as the board stalls can meet a false barge-in",
     strict=False,
 )
 N_QUIET = 10
