@@ -119,11 +119,11 @@ class EchoCanceller:
         self._erle_mic = 0.0  # smoothed powers for the running ERLE
         self._erle_res = 0.0
         self._double_talk_run = 0
-        self._candidates: deque[int] = deque(maxlen=3)  # recent delay estimates (offsets)
+        # this run's delay estimates (offsets): none yet, its alignment is not known
+        self._candidates: deque[int] = deque(maxlen=3)
         self._runs = 0  # the reference's playback runs seen
         self._run_blocks = 0  # echo blocks in this run (its ERLE is known after a few)
         self._run_samples = 0  # microphone samples since this run began
-        self._run_measured = False  # this run's delay was estimated (its alignment is known)
         self._anchored_by_reference = True  # the run began at a re-anchor (not a capture gap)
         self._silent_blocks = 0  # blocks in a row with a silent reference
         self.path_gain = 1.0  # microphone echo power / reference power (0 dB until learnt)
@@ -142,16 +142,17 @@ class EchoCanceller:
         # devices' clock; the frames' stamps follow the monotonic clock, which drifts from it
         # (~0.3 ms a second on the rig) and is re-anchored now and then. Only a jump a drift
         # cannot explain (capture restarted, samples lost) moves the count, by the jump alone.
-        stamp_offset = start - (self._next + self._pending.size) if self._next is not None else 0
-        if self._next is None or abs(stamp_offset - self._stamp_offset) > SAMPLE_RATE // 4:
+        jump = 0 if self._next is None else start - self._next - self._pending.size
+        jump -= self._stamp_offset  # what the stamps moved by since the last frame
+        if self._next is None or abs(jump) > SAMPLE_RATE // 4:
             self._next = start - self._stamp_offset  # clock gap
             self._pending = np.zeros(0, dtype=np.float32)
             self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
             self._mic_history.clear()
             self._realign(by_reference=False)  # the gap is as long as its stamps say, or so
-            stamp_offset = self._stamp_offset
-        self._stamp_offset = stamp_offset
-        out_t = (self._next + stamp_offset) / SAMPLE_RATE  # the stamp of _pending[0]
+        else:
+            self._stamp_offset += jump
+        out_t = (self._next + self._stamp_offset) / SAMPLE_RATE  # the stamp of _pending[0]
         self._pending = np.concatenate([self._pending, samples])
         out: list[Float32Array] = []
         while self._pending.size >= BLOCK:
@@ -206,7 +207,7 @@ class EchoCanceller:
                     self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
         # A run is anchored by a stamp, a few ms off at worst, and a few ms undo the filter:
         # until its delay is measured, expect the echo the filter may not be removing.
-        erle_db = (self.stats.erle_db or 0.0) if self._run_measured else 0.0
+        erle_db = (self.stats.erle_db or 0.0) if self._candidates else 0.0
         level = self.path_gain * span_power / max(1.0, 10 ** (erle_db / 10))
         self._envelope.append((res_pow, echo_pow))
         if self._learnt and res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
@@ -291,7 +292,6 @@ class EchoCanceller:
         self._candidates.clear()
         self._count_from_start()
         self._since_estimate = self._run_samples = 0
-        self._run_measured = False
 
     def _count_from_start(self) -> None:
         """The bear's voice starts (a run, or a reply after a pause): its first 0.5 s of ERLE
@@ -374,7 +374,6 @@ class EchoCanceller:
         first_of_run = not self._candidates
         if first_of_run:
             self._remember(self.stats.run_delays_ms, estimate.samples / SAMPLE_RATE * 1000)
-            self._run_measured = True
         self._candidates.append(offset)
         agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
         if not (first_of_run or agreed):
