@@ -14,10 +14,10 @@ voiced: the "St" of "Stop!" is a hiss the VAD does not call speech, ~0.1 s befor
 it is what a child's interruption opens with, while what is left of the bear's echo is mostly
 its voiced sound (so a quiet voiced window is no stir: it has to be a hit). Loud here means over
 ``stir_dbfs``, over the expected echo by ``margin_db``, and ``rise_db`` over what the room
-sounded like lately (the mean power of the last ``background_s``): a murmuring TV's loud
-syllables are no rise, a hiss out of the bear's cleaned echo is. The stop itself still needs the
-full count of voiced hits: a lone stir (a cough, a door, the bear's echo after a slip) costs a
-short gap in the story, never the story.
+sounded like lately (the mean power of the last ``background_s`` net of the expected echo): a
+murmuring TV's loud syllables are no rise, a hiss out of the bear's cleaned echo is. The stop
+itself still needs the full count of voiced hits: a lone stir (a cough, a door, the bear's echo
+after a slip) costs a short gap in the story, never the story.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ class OnsetGuard:
         # the mean power of what was heard lately (a TV, a murmur); kept across replies: it is
         # the room's, not the reply's
         self.background = 0.0
+        self._room_heard = False
         self._recent: deque[tuple[float, bool, bool]] = deque(maxlen=span)  # (t, hit, stir)
         self.rejected = 0  # stirs that did not add up to a barge-in
 
@@ -111,18 +112,20 @@ class OnsetGuard:
     def feed(self, window: Float32Array, t: float, voiced: bool) -> float | None:
         """The time of the barge-in's first hit when ``window`` completes one, else None."""
         power = float(np.mean(np.square(window)))
-        over_echo = (
-            self.margin * self.echo_level(t, window.size / SAMPLE_RATE) if self.echo_level else 0.0
-        )
+        echo = self.echo_level(t, window.size / SAMPLE_RATE) if self.echo_level else 0.0
+        over_echo = self.margin * echo
         hit = voiced and power >= max(self.min_power, over_echo)
         # until the room's level is known (the first window), only a hit pauses the bear; a
         # voiced window must be a hit: the bear's residual echo is its voice, seldom its hiss
-        known = self.background > 0.0
         loud = power >= max(self.stir_power, over_echo, self.rise * self.background)
-        stir = hit or (known and not voiced and loud)
-        # the room's level follows every window heard while the bear speaks, the child's too
-        weight = min(1.0, window.size / self.background_samples) if known else 1.0
-        self.background += (power - self.background) * weight
+        stir = hit or (self._room_heard and not voiced and loud)
+        # the room's level follows every window heard while the bear speaks, the child's too,
+        # net of the echo expected: a loud residual echo (a first story, before the canceller
+        # has converged) is the bear's, and lifting the room by it would hide the child's "St"
+        room = max(0.0, power - echo)
+        weight = min(1.0, window.size / self.background_samples) if self._room_heard else 1.0
+        self.background += (room - self.background) * weight
+        self._room_heard = True
         had = self.suspecting
         self._recent.append((t, hit, stir))
         hits = [at for at, h, _ in self._recent if h]

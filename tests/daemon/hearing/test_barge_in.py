@@ -124,6 +124,20 @@ def test_a_murmur_at_the_hiss_level_is_no_stir() -> None:
     assert not guard.suspecting
 
 
+def test_a_loud_residual_echo_does_not_hide_the_hiss_of_stop() -> None:
+    # a first story: the canceller has not converged, ~-37 dBFS of the bear's voice is left, and
+    # it expects as much; the room itself is quiet, so the child's "St" is a rise
+    echo = 10 ** (-37 / 10)
+    guard = OnsetGuard(lambda t, d: echo, hits=2, span=4)
+    residual = np.full(512, echo**0.5, np.float32)
+    for i in range(40):
+        assert guard.feed(residual, i * 0.032, voiced=i % 2 == 0) is None
+    assert not guard.suspecting
+    assert guard.background < 0.1 * echo  # the room's level is the room's, not the echo's
+    hiss = np.full(512, 0.05, np.float32)  # -26 dBFS: 11 dB over the expected echo
+    assert guard.feed(hiss, 1.3, voiced=False) is None and guard.suspecting
+
+
 def test_a_lone_hit_pauses_the_bear_briefly_and_it_says_the_whole_story(
     voices: dict[str, np.ndarray],
 ) -> None:
