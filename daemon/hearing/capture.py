@@ -16,6 +16,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,6 +64,9 @@ class MicrophoneSource:
         self._wake_pending = threading.Event()
         self._closed = False
         self._pa_overflows = 0
+        # ring indices where the device dropped samples (its input overflowed): the frame
+        # there is marked ``lost``, so the echo canceller re-measures the echo's delay
+        self._lost_at: deque[int] = deque(maxlen=64)
         self._cb_time = 0.0  # monotonic time of the latest callback
         self._cb_written = 0  # ring samples written at that callback
         self._anchor: tuple[float, int] | None = None  # (time, stream index) of the clock
@@ -119,6 +123,7 @@ class MicrophoneSource:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         if status.input_overflow:
             self._pa_overflows += 1
+            self._lost_at.append(self._ring.written)
         mono = indata[:, 0]
         if self._resampler is not None:
             mono = self._resampler(mono)
@@ -158,6 +163,7 @@ class MicrophoneSource:
             self._resampler = StreamResampler(rate, SAMPLE_RATE)
         blocksize = round(self.block * rate / SAMPLE_RATE)
         self._ring.clear()
+        self._lost_at.clear()
         self._anchor = None
         self._cb_time = 0.0
         stream = sd.InputStream(
@@ -219,8 +225,12 @@ class MicrophoneSource:
             return []
         samples, index = self._ring.read(whole)
         t0 = self._clock(index)
+        lost: set[int] = set()
+        while self._lost_at and self._lost_at[0] < index + whole:
+            at = self._lost_at.popleft()
+            lost.add(max(0, at - index) // self.block * self.block)  # read past: the first
         return [
-            AudioFrame(t0 + i / SAMPLE_RATE, samples[i : i + self.block])
+            AudioFrame(t0 + i / SAMPLE_RATE, samples[i : i + self.block], lost=i in lost)
             for i in range(0, whole, self.block)
         ]
 

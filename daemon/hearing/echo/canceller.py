@@ -141,10 +141,11 @@ class EchoCanceller:
         # The microphone's samples are matched with the reference by their count, on the
         # devices' clock; the frames' stamps follow the monotonic clock, which drifts from it
         # (~0.3 ms a second on the rig) and is re-anchored now and then. Only a jump a drift
-        # cannot explain (capture restarted, samples lost) moves the count, by the jump alone.
+        # cannot explain (capture restarted) moves the count, by the jump alone; after samples
+        # the device dropped (``lost``) it is off by an unknown amount: both re-measure the delay.
         jump = 0 if self._next is None else start - self._next - self._pending.size
         jump -= self._stamp_offset  # what the stamps moved by since the last frame
-        if self._next is None or abs(jump) > SAMPLE_RATE // 4:
+        if self._next is None or abs(jump) > SAMPLE_RATE // 4 or frame.lost:
             self._next = start - self._stamp_offset  # clock gap
             self._pending = np.zeros(0, dtype=np.float32)
             self._prev_ref = np.zeros(BLOCK, dtype=np.float32)

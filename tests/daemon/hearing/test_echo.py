@@ -284,6 +284,7 @@ def _drifting(
     seed: int = 6,
     stamp_error: int = 0,
     capture_gap_at: int | None = None,
+    dropped_at: int | None = None,
 ) -> tuple[list[float], np.ndarray, np.ndarray, EchoCanceller]:
     """The output line that never stops (full duplex): 30 s of the bear's voice, its echo at
     -6 dB 90 ms later. Both devices count samples on one clock; the monotonic stamps of the
@@ -291,7 +292,9 @@ def _drifting(
     An underflow at each speech sample in ``underflows`` leaves 60 ms of silence the device
     plays instead; the first block after it is stamped ``stamp_error`` samples early (a stamp's
     noise, or the output's prebuffering). From ``capture_gap_at`` the microphone loses 0.5 s
-    (capture restarted): no frames, later stamps.
+    (capture restarted): no frames, later stamps. At ``dropped_at`` the device drops 60 ms of
+    the microphone (an input overflow): the stamps go on as if it had not (the loss is within
+    the capture clock's slack); the frame after it is marked ``lost``.
     The guard hears every window after 3 s as voiced (the worst case), as in ``_slipped``.
     Returns the barge-ins' first hits, the microphone, the residual and the canceller."""
     from scipy.signal import fftconvolve
@@ -315,23 +318,26 @@ def _drifting(
     ref = PlaybackReference()
     canceller = EchoCanceller(ref)
     guard = OnsetGuard(canceller.echo_level)
-    hits, fed, out = [], 0, []
+    hits, fed, out, heard = [], 0, [], []
     lost = range(0) if capture_gap_at is None else range(capture_gap_at, capture_gap_at + RATE // 2)
-    for start in range(0, mic.size - 511, 512):
+    for start in range(0, mic.size - 511 - gap, 512):
         while fed < speech.size and sounds(fed) < start + 1472:
             error = stamp_error if fed in underflows else 0
             ref.played(speech[fed : fed + 320], RATE, stamp(sounds(fed) - error))
             fed += 320
         if start in lost:
             continue
-        frame = canceller.process(AudioFrame(stamp(start), mic[start : start + 512]))
+        dropped = dropped_at is not None and start >= dropped_at
+        at = start + gap * dropped
+        heard.append(mic[at : at + 512])
+        frame = canceller.process(AudioFrame(stamp(start), heard[-1], lost=start == dropped_at))
         out.append(frame.samples)
         if frame.samples.size == 512 and start >= 3 * RATE:
             first = guard.feed(frame.samples, frame.t, voiced=True)
             if first is not None:
                 hits.append(first - T0)
     residual = np.concatenate(out)
-    return hits, mic[: residual.size], residual, canceller
+    return hits, np.concatenate(heard)[: residual.size], residual, canceller
 
 
 def test_a_clock_drifting_from_the_devices_never_moves_the_echo(bear: np.ndarray) -> None:
@@ -374,6 +380,21 @@ def test_a_capture_restart_moves_the_count_by_the_gap_alone(bear: np.ndarray) ->
     assert hits == []
     assert canceller.stats.delay_ms == pytest.approx(90.0, abs=2.0)
     assert canceller.stats.erle_db is not None and canceller.stats.erle_db >= 15.0
+
+
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_microphone_samples_the_device_dropped_are_not_taken_for_the_child(
+    bear: np.ndarray, seed: int
+) -> None:
+    # 20 s in, the input overflows (the board stalled) and 60 ms of the microphone are gone;
+    # the stamps do not show it, so the echo now comes 60 ms "earlier" by the count. Capture marks
+    # the frame after the loss; unmarked, the canceller trusted the old ERLE on the moved echo
+    # (ERLE -2 dB) and the bear's voice was a barge-in at the loss, in all three rooms
+    at = 20 * RATE - 20 * RATE % 512
+    hits, mic, residual, canceller = _drifting(bear, 3e-4, seed=seed, dropped_at=at)
+    assert canceller.stats.run_delays_ms[-1] == pytest.approx(30.0, abs=1.0)
+    assert hits == []
+    assert _erle(mic, residual, (23.0, 29.0)) >= 15.0
 
 
 def test_runs_placed_early_after_each_underflow_do_not_walk_the_echo_away(
