@@ -32,6 +32,12 @@ T0 = 5000.0  # the virtual clock's origin (monotonic seconds)
 Audio = npt.NDArray[np.float32]
 
 
+def erle_db(mic: Audio, residual: Audio, span_s: tuple[float, float]) -> float:
+    """Echo return loss enhancement over ``span_s`` (seconds): microphone / residual power."""
+    part = slice(round(span_s[0] * RATE), round(span_s[1] * RATE))
+    return float(10 * np.log10(np.mean(mic[part] ** 2) / np.mean(residual[part] ** 2)))
+
+
 def room_response(seed: int, rt60_s: float = 0.3, length_s: float = 0.15) -> Audio:
     """A direct path plus an exponentially decaying, seeded diffuse tail (unit energy)."""
     rng = np.random.default_rng(seed)
