@@ -228,7 +228,8 @@ class MicrophoneSource:
         lost: set[int] = set()
         while self._lost_at and self._lost_at[0] < index + whole:
             at = self._lost_at.popleft()
-            lost.add(max(0, at - index) // self.block * self.block)  # read past: the first
+            # the frame holding the loss (one already read past, e.g. overwritten: the first)
+            lost.add(max(0, at - index) // self.block * self.block)
         return [
             AudioFrame(t0 + i / SAMPLE_RATE, samples[i : i + self.block], lost=i in lost)
             for i in range(0, whole, self.block)
