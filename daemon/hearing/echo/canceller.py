@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from daemon.hearing.echo.delay import estimate_delay
 from daemon.hearing.echo.reference import PlaybackReference
-from daemon.hearing.echo.toeplitz import solve_toeplitz
+from daemon.hearing.echo.toeplitz import least_squares_filter
 from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
 
 Float32Array = npt.NDArray[np.float32]
@@ -54,7 +54,6 @@ MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the t
 SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a slip, mostly new
 SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residual is 3 dB lower
 SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
-LOADING = 1e-2  # diagonal loading of the reference's autocorrelation (speech is coloured)
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 
 
@@ -320,25 +319,11 @@ class EchoCanceller:
         (which no filter can predict) never becomes the room."""
         mic = np.concatenate(self._mic_history)[-SOLVE_SPAN:].astype(np.float64)
         ref = self.reference.read_at(end - mic.size - self._offset, mic.size).astype(np.float64)
-        mic_pow = float(np.mean(np.square(mic)))
-        if float(np.mean(np.square(ref))) < REF_ACTIVE or mic_pow <= 0:
+        if float(np.mean(np.square(ref))) < REF_ACTIVE or not np.any(mic):
             return
-        taps = self.partitions * BLOCK
-        size = 1 << int(np.ceil(np.log2(mic.size + taps)))
-        ref_spec = np.fft.rfft(ref, size)
-        auto = np.fft.irfft(np.abs(ref_spec) ** 2, size)[:taps]
-        cross = np.fft.irfft(np.fft.rfft(mic, size) * np.conj(ref_spec), size)[:taps]
-        auto[0] *= 1 + LOADING
-        solved = solve_toeplitz(auto, cross)
         current = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
-        span = slice(taps, mic.size)  # where both predictions see their whole reference
-
-        def residual_power(filter_taps: npt.NDArray[np.float64]) -> float:
-            predicted = np.fft.irfft(ref_spec * np.fft.rfft(filter_taps, size), size)
-            return float(np.mean(np.square(mic[span] - predicted[span])))
-
-        new_res, old_res = residual_power(solved), residual_power(current)
-        span_pow = float(np.mean(np.square(mic[span])))
+        solved, new_res, old_res = least_squares_filter(mic, ref, current)
+        span_pow = float(np.mean(np.square(mic[current.size :])))
         fit = span_pow / max(new_res, 1e-20)
         if new_res * SOLVE_GAIN > old_res or fit < 10 ** (SOLVE_FIT_DB / 10):
             return

@@ -1,5 +1,6 @@
-"""A symmetric Toeplitz system ``T x = b`` (the Wiener-Hopf equations of a least-squares
-filter: ``T`` the reference's autocorrelation, ``b`` its cross-correlation with the microphone)."""
+"""The least-squares echo filter: a symmetric Toeplitz system ``T x = b`` (the Wiener-Hopf
+equations: ``T`` the reference's autocorrelation, ``b`` its cross-correlation with the
+microphone)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,28 @@ import numpy.typing as npt
 
 CG_STEPS = 200  # a bound on the work (~30 ms here); with 1 % loading, speech converges within it
 CG_TOLERANCE = 1e-3  # ... at a residual this small relative to the right-hand side
+LOADING = 1e-2  # diagonal loading of the reference's autocorrelation (speech is coloured)
+
+
+def least_squares_filter(
+    mic: npt.NDArray[np.float64], ref: npt.NDArray[np.float64], current: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """The filter as long as ``current`` that best predicts ``mic`` from the aligned ``ref``,
+    and the residual power it leaves where both filters see their whole reference, next to the
+    residual ``current`` leaves there."""
+    taps = current.size
+    size = 1 << int(np.ceil(np.log2(mic.size + taps)))
+    ref_spec = np.fft.rfft(ref, size)
+    auto = np.fft.irfft(np.abs(ref_spec) ** 2, size)[:taps]
+    cross = np.fft.irfft(np.fft.rfft(mic, size) * np.conj(ref_spec), size)[:taps]
+    auto[0] *= 1 + LOADING
+    solved = solve_toeplitz(auto, cross)
+
+    def residual_power(filter_taps: npt.NDArray[np.float64]) -> float:
+        predicted = np.fft.irfft(ref_spec * np.fft.rfft(filter_taps, size), size)
+        return float(np.mean(np.square(mic[taps:] - predicted[taps : mic.size])))
+
+    return solved, residual_power(solved), residual_power(current)
 
 
 def solve_toeplitz(
