@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 UtteranceHandler = Callable[[SpeechEnded], None]
 
+#: the child's first sound can come this long before a barge-in's first loud voiced window (the
+#: "St" of "Stop" is ~0.1-0.15 s of quiet hiss), and the echo canceller may have learnt from it
+BARGE_IN_LEAD_S = 0.3
+
 
 class Speculator(Protocol):
     """Decodes early at a pause (``processors.stt.stage.Transcriber`` is one)."""
@@ -178,6 +182,8 @@ class Listener:
             self.barge_ins += 1
             stats = self.echo.stats.snapshot() if self.echo is not None else {}
             log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
+            if self.echo is not None:  # the filter must not keep what it learnt from the child
+                self.echo.forget_since(event.started_at - BARGE_IN_LEAD_S)
         elif isinstance(event, BargeInSuspected):
             self.suspected += 1
         else:

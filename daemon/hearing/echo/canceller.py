@@ -55,6 +55,7 @@ SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a sl
 SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residual is 3 dB lower
 SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
+SNAPSHOT_BLOCKS = 16  # the filter is kept every 256 ms, the last five (1.3 s): see forget_since
 
 
 @dataclass
@@ -105,6 +106,7 @@ class EchoCanceller:
         self.stats = EchoStats()
         bins = BLOCK + 1
         self._weights: Complex = np.zeros((partitions, bins), dtype=np.complex128)
+        self._snapshots: deque[tuple[int, Complex]] = deque(maxlen=5)  # (stamp, weights)
         self._spectra: Complex = np.zeros((partitions, bins), dtype=np.complex128)
         self._power = np.full(bins, 1e-6)
         self._prev_ref = np.zeros(BLOCK, dtype=np.float32)
@@ -162,9 +164,20 @@ class EchoCanceller:
         cleaned = np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
         return AudioFrame(out_t, cleaned)
 
+    def forget_since(self, t: float) -> None:
+        """Another voice was in the microphone from ``t`` on (the child barged in): the filter
+        goes back to before it. Adaptation stops only once the residual is clearly louder than
+        the echo, late for a voice that starts softly ("Stop"): what it learnt from that voice
+        would cancel the next reply's start badly (offline: 12-15 dB instead of 21)."""
+        kept = [weights for stamp, weights in self._snapshots if stamp <= t * SAMPLE_RATE]
+        if kept:
+            self._weights = kept[-1].copy()
+
     def _block(self, mic: Float32Array, at: int) -> Float32Array:
         if self.reference.runs != self._runs:
             self._new_run()
+        if at // BLOCK % SNAPSHOT_BLOCKS == 0:
+            self._snapshots.append((at + self._stamp_offset, self._weights.copy()))
         self._mic_history.append(mic)
         self._since_estimate += BLOCK
         self._run_samples += BLOCK
@@ -301,6 +314,7 @@ class EchoCanceller:
 
     def _shift(self, samples: int) -> None:
         """Move the learnt echo path ``samples`` earlier (the filter's start moved later)."""
+        self._snapshots.clear()  # they were learnt at the old alignment
         taps = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
         moved = np.zeros_like(taps)
         if 0 <= samples < taps.size:

@@ -259,3 +259,52 @@ def test_the_toeplitz_solve_matches_levinson(bear: np.ndarray) -> None:
     rhs = np.roll(column, 100) * 0.3  # an echo 100 samples late at -10 dB
     exact = levinson(column, rhs)
     assert np.linalg.norm(solve_toeplitz(column, rhs) - exact) <= 0.01 * np.linalg.norm(exact)
+
+
+def _answer_after_barge_in(
+    bear: np.ndarray, child: np.ndarray, child_at_s: float, forget: bool
+) -> float:
+    """The kept output line: the bear's story until the child's barge-in stops it (0.2 s after
+    the child began), silence, the answer 4 s after the child began; the child speaks at the
+    bear's level, -6 dB echo. Returns the ERLE over the answer's first 0.3 s; with ``forget``
+    the canceller is told of the barge-in as the listener tells it."""
+    from scipy.signal import fftconvolve
+
+    from daemon.hearing.listener import BARGE_IN_LEAD_S
+
+    onset, stop = round(child_at_s * RATE), round((child_at_s + 0.2) * RATE)
+    answer_at, answer = onset + 4 * RATE, bear[2 * RATE : 5 * RATE]
+    line = np.zeros(answer_at + answer.size + RATE, np.float32)
+    line[:stop] = bear[:stop] * np.concatenate([np.ones(stop - 320), np.linspace(1, 0, 320)])
+    line[answer_at : answer_at + answer.size] = answer
+    mic = np.zeros(line.size, np.float32)
+    mic[1440:] = fftconvolve(line, room_response(5))[: line.size - 1440] * 10 ** (-6 / 20)
+    mic[onset : onset + child.size] += child
+    mic += np.random.default_rng(5).standard_normal(mic.size).astype(np.float32) * 3e-4
+    ref = PlaybackReference()
+    canceller = EchoCanceller(ref)
+    guard = OnsetGuard(canceller.echo_level)
+    out, fed = [], 0
+    for start in range(0, mic.size - 511, 512):
+        while fed < start + 1472:  # the line runs 60 ms ahead, silence between replies
+            ref.played(line[fed : fed + 320], RATE, T0 + fed / RATE)
+            fed += 320
+        frame = canceller.process(AudioFrame(T0 + start / RATE, mic[start : start + 512]))
+        out.append(frame.samples)
+        if onset - RATE <= start < stop and frame.samples.size == 512:
+            first = guard.feed(frame.samples, frame.t, voiced=start >= onset)
+            if first is not None and forget:
+                canceller.forget_since(first - BARGE_IN_LEAD_S)
+    residual = np.concatenate(out)
+    return erle_db(mic, residual, ((answer_at + 1440) / RATE, (answer_at + 1440) / RATE + 0.3))
+
+
+@pytest.mark.parametrize("child_at_s", [6.0, 7.0])
+def test_what_the_filter_learnt_from_the_child_is_forgotten_at_the_barge_in(
+    bear: np.ndarray, child: np.ndarray, child_at_s: float
+) -> None:
+    # adaptation stops only once the residual is clearly louder than the echo: the child's
+    # first 0.1-0.2 s taught the filter, and the answer's start was cancelled ~6 dB worse
+    kept = _answer_after_barge_in(bear, child, child_at_s, forget=False)
+    forgotten = _answer_after_barge_in(bear, child, child_at_s, forget=True)
+    assert forgotten >= 20.0 and forgotten >= kept + 3.0, (kept, forgotten)
