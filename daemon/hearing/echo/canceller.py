@@ -10,7 +10,8 @@ daemon starts) or a moved echo path would take it many seconds; so while the ERL
 delay estimate, and the solution replaces the adapted filter when it explains the microphone
 clearly better. Adaptation stops while the residual is much louder than the
 predicted echo (double talk: the child speaks over the bear), so the child's voice does not
-teach the filter to cancel the child.
+teach the filter to cancel the child; that is heard late for a soft start, so a confirmed
+barge-in also sends the filter back to before the child began (``forget_since``).
 
 :meth:`EchoCanceller.echo_level` says how loud the bear's leftover echo is expected to be at a
 given time (the reference's recent power x the learnt echo path gain / the ERLE): a voice must be
