@@ -169,7 +169,7 @@ class EchoCanceller:
         """Another voice was in the microphone from ``t`` on (the child barged in): the filter
         goes back to before it. Adaptation stops only once the residual is clearly louder than
         the echo, late for a voice that starts softly ("Stop"): what it learnt from that voice
-        would cancel the next reply's start badly (offline: 12-15 dB instead of 21)."""
+        would cancel the next reply's start badly (offline: 17-20 dB instead of ~25)."""
         kept = [weights for stamp, weights in self._snapshots if stamp <= t * SAMPLE_RATE]
         if kept:
             self._weights = kept[-1].copy()
