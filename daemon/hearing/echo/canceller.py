@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from daemon.hearing.echo.delay import estimate_delay
 from daemon.hearing.echo.reference import PlaybackReference
+from daemon.hearing.echo.taps import shifted, to_taps, to_weights
 from daemon.hearing.echo.toeplitz import least_squares_filter
 from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
 
@@ -316,15 +317,7 @@ class EchoCanceller:
     def _shift(self, samples: int) -> None:
         """Move the learnt echo path ``samples`` earlier (the filter's start moved later)."""
         self._snapshots.clear()  # they were learnt at the old alignment
-        taps = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
-        moved = np.zeros_like(taps)
-        if 0 <= samples < taps.size:
-            moved[: taps.size - samples] = taps[samples:]
-        elif -taps.size < samples < 0:
-            moved[-samples:] = taps[: taps.size + samples]
-        padded = np.zeros((self.partitions, 2 * BLOCK))
-        padded[:, :BLOCK] = moved.reshape(self.partitions, BLOCK)
-        self._weights = np.fft.rfft(padded, axis=1)
+        self._weights = to_weights(shifted(to_taps(self._weights), samples), self.partitions)
 
     def _solve(self, end: int) -> None:
         """Least squares over the microphone history ending at sample ``end``: the filter taps
@@ -336,15 +329,13 @@ class EchoCanceller:
         ref = self.reference.read_at(end - mic.size - self._offset, mic.size).astype(np.float64)
         if float(np.mean(np.square(ref))) < REF_ACTIVE or not np.any(mic):
             return
-        current = np.fft.irfft(self._weights, axis=1)[:, :BLOCK].reshape(-1)
+        current = to_taps(self._weights)
         solved, new_res, old_res = least_squares_filter(mic, ref, current)
         span_pow = float(np.mean(np.square(mic[current.size :])))
         fit = span_pow / max(new_res, 1e-20)
         if new_res * SOLVE_GAIN > old_res or fit < 10 ** (SOLVE_FIT_DB / 10):
             return
-        padded = np.zeros((self.partitions, 2 * BLOCK))
-        padded[:, :BLOCK] = solved.reshape(self.partitions, BLOCK)
-        self._weights = np.fft.rfft(padded, axis=1)
+        self._weights = to_weights(solved, self.partitions)
         # the running ERLE starts from what the solution achieves, not from the old filter's
         self._erle_mic = span_pow
         self._erle_res = new_res
