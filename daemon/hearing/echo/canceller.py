@@ -24,13 +24,13 @@ power while only the bear is heard): the health check and the benchmark read it.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from daemon.hearing.echo.delay import estimate_delay
 from daemon.hearing.echo.reference import PlaybackReference
+from daemon.hearing.echo.stats import EchoStats
 from daemon.hearing.echo.taps import shifted, to_taps, to_weights
 from daemon.hearing.echo.toeplitz import least_squares_filter
 from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
@@ -47,6 +47,7 @@ DOUBLE_TALK = 4.0  # residual 6 dB over the predicted echo: someone else is talk
 LOOK_BACK_S = 0.3
 WARMUP_BLOCKS = 190  # ~3 s of the bear's voice: the whole-run ERLE counts from then on
 START_BLOCKS = 31  # the first 0.5 s of the bear's voice in a run: its ERLE is how ready we were
+START_DROP_DB = 10.0  # ... and taken for the ERLE when it is this much below what was believed
 PAUSE_BLOCKS = 62  # the bear's voice after 1 s of silence starts anew (a reply on the kept line)
 RAW_ECHO = 4.0  # a microphone block up to 6 dB over the echo the filter predicts: no child in it
 ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
@@ -58,36 +59,6 @@ SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residu
 SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
 HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 SNAPSHOT_BLOCKS = 16  # the filter is kept every 256 ms, the last five (1.3 s): see forget_since
-
-
-@dataclass
-class EchoStats:
-    delay_ms: float | None = None  # estimated bulk delay (None until measured)
-    erle_db: float | None = None  # recent ERLE while only the bear was heard
-    echo_blocks: int = 0  # blocks with the bear's voice in the reference
-    double_talk_blocks: int = 0
-    uncancelled_blocks: int = 0  # echo-only blocks the filter failed on (its path moved)
-    solves: int = 0  # least-squares solutions taken (a new room, or an echo path that moved)
-    mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
-    residual_energy: float = 0.0
-    run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
-    # the first 0.5 s of echo of each run and of each start after a pause of 1 s (a reply)
-    start_erle_db: list[float] = field(default_factory=list)
-
-    @property
-    def total_erle_db(self) -> float | None:
-        if self.residual_energy <= 0 or self.mic_energy <= 0:
-            return None
-        return 10 * float(np.log10(self.mic_energy / self.residual_energy))
-
-    def snapshot(self) -> dict[str, object]:
-        return {
-            "delay_ms": None if self.delay_ms is None else round(self.delay_ms, 1),
-            "erle_db": None if self.erle_db is None else round(self.erle_db, 1),
-            "echo_blocks": self.echo_blocks,
-            "double_talk_blocks": self.double_talk_blocks,
-            "uncancelled_blocks": self.uncancelled_blocks,
-        }
 
 
 class EchoCanceller:
@@ -134,7 +105,8 @@ class EchoCanceller:
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)
         self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
         self._learnt = False  # the ERLE once reached LEARNT_DB: a slip can be told from a voice
-        self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo
+        self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo ...
+        self._start_blocks = 0  # ... in so many blocks, double talk or not
 
     # -- streaming -------------------------------------------------------------------------
     def process(self, frame: AudioFrame) -> AudioFrame:
@@ -212,6 +184,7 @@ class EchoCanceller:
                 self._count_from_start()  # a reply starts: how ready are we for it?
             self._silent_blocks = 0
             self.stats.echo_blocks += 1
+            self._measure_start(mic_pow, res_pow)
             self._power = 0.9 * self._power + 0.1 * np.abs(spectrum) ** 2
             if double_talk:
                 self.stats.double_talk_blocks += 1
@@ -221,9 +194,12 @@ class EchoCanceller:
                 if span_power > REF_ACTIVE:
                     self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
         # A run is anchored by a stamp, a few ms off at worst, and a few ms undo the filter:
-        # until its delay is measured, expect the echo the filter may not be removing.
-        erle_db = (self.stats.erle_db or 0.0) if self._candidates else 0.0
-        level = self.path_gain * span_power / max(1.0, 10 ** (erle_db / 10))
+        # until its delay is measured, expect the echo the filter may not be removing; in the
+        # first 0.5 s of a reply, only as much cancelled as it is measured to be there.
+        erle = 10 ** ((self.stats.erle_db or 0.0) / 10) if self._candidates else 1.0
+        if 0 < self._start_blocks < START_BLOCKS:
+            erle = min(erle, self._start_mic / max(self._start_res, 1e-12))
+        level = self.path_gain * span_power / max(1.0, erle)
         self._envelope.append((res_pow, echo_pow))
         if self._learnt and res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
             # The filter is not removing the echo (its path moved: the bear was picked up, the
@@ -282,17 +258,25 @@ class EchoCanceller:
         self._erle_mic = 0.98 * self._erle_mic + 0.02 * mic_pow
         self._erle_res = 0.98 * self._erle_res + 0.02 * res_pow
         self._run_blocks += 1
-        if self._run_blocks <= START_BLOCKS:
-            self._start_mic += mic_pow
-            self._start_res += res_pow
-            if self._run_blocks == START_BLOCKS and self._start_res > 0 < self._start_mic:
-                self._remember(
-                    self.stats.start_erle_db,
-                    10 * float(np.log10(self._start_mic / self._start_res)),
-                )
         if self._erle_res > 0 and self._erle_mic > 0 and self._run_blocks > 20:
             self.stats.erle_db = 10 * float(np.log10(self._erle_mic / self._erle_res))
             self._learnt = self._learnt or self.stats.erle_db >= LEARNT_DB
+
+    def _measure_start(self, mic_pow: float, res_pow: float) -> None:
+        """The ERLE of the first 0.5 s of the bear's voice in a run or reply, double talk or not:
+        a filter that cancels far less than its ERLE says (the last reply left it worse) looks
+        like double talk, which would keep the old ERLE for 1.5 s; it is measured here."""
+        if self._start_blocks >= START_BLOCKS:
+            return
+        self._start_blocks += 1
+        self._start_mic, self._start_res = self._start_mic + mic_pow, self._start_res + res_pow
+        if self._start_blocks == START_BLOCKS and self._start_res > 0 < self._start_mic:
+            start_db = 10 * float(np.log10(self._start_mic / self._start_res))
+            self._remember(self.stats.start_erle_db, start_db)
+            if start_db < (self.stats.erle_db or 0.0) - START_DROP_DB:
+                self.stats.erle_db = start_db  # and adaptation resumes (no longer "converged")
+                self._erle_mic = self._start_mic / START_BLOCKS
+                self._erle_res = self._start_res / START_BLOCKS
 
     def _new_run(self) -> None:
         """A new playback run (a new stream, an underflow): the room, so the echo path, delay
@@ -311,7 +295,7 @@ class EchoCanceller:
     def _count_from_start(self) -> None:
         """The bear's voice starts (a run, or a reply after a pause): its first 0.5 s of ERLE
         is measured anew."""
-        self._run_blocks = 0
+        self._run_blocks = self._start_blocks = 0
         self._start_mic = self._start_res = 0.0
 
     def _shift(self, samples: int) -> None:
