@@ -247,9 +247,7 @@ class EchoCanceller:
         norm = self.partitions * self._power + 1e-8
         gradient = np.conj(self._spectra) * error / norm
         # gradient constraint: keep the filter causal and one block long per partition
-        taps = np.fft.irfft(gradient, axis=1)
-        taps[:, BLOCK:] = 0.0
-        self._weights += self.step * np.fft.rfft(taps, axis=1)
+        self._weights += self.step * to_weights(to_taps(gradient), self.partitions)
 
     def _track_erle(self, mic_pow: float, res_pow: float) -> None:
         if self.stats.echo_blocks > WARMUP_BLOCKS:  # steady state, past the first convergence
