@@ -7,11 +7,12 @@ sentence. Printed: block rate overall, per style and per category, false blocks 
 vs ordinary and per category, and p50/p99 ms per sentence (model loaded, embedding included), for
 
 * ``new``: rules (explicit ones alone, the others confirmed) + the trained classifier;
-* ``before``: the filter at commit ``--baseline`` (default BASELINE, the filter this branch
-  replaced), loaded from git into a temporary package so both run on the same sentences/machine.
+* ``before``: the filter at commit ``--baseline`` (default BASELINE, the filter the current
+  model replaced), loaded from git into a temporary package so both run on the same sentences
+  and machine.
 
-Without ``--unsafe/--benign`` it prints the tuning set (thresholds were picked there) and the dev
-set (tests/data/safety_judge_*.tsv: the old judging set, looked at, so no longer blind).
+Without ``--unsafe/--benign`` it prints the two tuning sets (thresholds were picked there) and the
+dev set (tests/data/safety_judge_*.tsv: the old judging set, looked at, so no longer blind).
 Targets (issue 15): block >= 0.95 (gentle >= 0.90), false blocks <= 0.03, <= 5 ms per sentence.
     python benchmarks/safety.py [--unsafe FILE --benign FILE] [--baseline COMMIT | --no-baseline]
 """
@@ -38,7 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from processors.reply.safety import SafetyFilter  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-BASELINE = "fe78528"  # the classifier before this branch (dev block 0.746, false 0.091)
+BASELINE = "c9bdb80"  # the classifier before the 2026-12-05 corpus (dev block 0.717, false 0.029)
 _PACKAGE = "processors/reply/safety"
 Row = tuple[str, str, str]  # category, style, sentence
 Check = Callable[[str], bool]  # True when blocked
@@ -132,9 +133,13 @@ def main() -> int:
     if (args.unsafe is None) != (args.benign is None):
         parser.error("--unsafe and --benign go together (one judging set is both files)")
     sets = {
-        "tuning set (thresholds picked here)": (
+        "tuning set 1 (thresholds picked on 1 + 2)": (
             DATA / "safety_tune_unsafe.tsv",
             DATA / "safety_tune_benign.tsv",
+        ),
+        "tuning set 2 (thresholds picked on 1 + 2)": (
+            DATA / "safety_tune2_unsafe.tsv",
+            DATA / "safety_tune2_benign.tsv",
         ),
         "DEV set (the old judging set; looked at, not trained on)": (
             DATA / "safety_judge_unsafe.tsv",

@@ -55,7 +55,8 @@ _SHARED: SafetyClassifier | None = None
 #: categories whose blocked replies the parent should hear about urgently (the alert rules decide)
 HIGH = frozenset(
     "weapons fire_heat electricity water medicine_drugs sexual self_harm strangers secrecy "
-    "dangerous_challenges food_choking_poison manipulation_isolation".split()
+    "dangerous_challenges food_choking_poison manipulation_isolation risky_climbing_heights "
+    "vehicles_roads".split()
 )
 
 

@@ -4,8 +4,9 @@ Classes: ``safe`` plus one per unsafe category. The block score of a sentence is
 ``1 - P(safe)``; the category is the most likely unsafe class. Weights and the tuned thresholds
 ship in ``data/safety_model.npz``, written offline by ``python -m
 processors.reply.safety.training`` (numpy only at run time; nothing is downloaded). The
-embedding model is loaded lazily, once per process, through ``processors.embedding``; if it or
-the weights cannot load, ``available`` is False and the filter keeps its rules.
+embedding model is loaded lazily, once per process, through ``processors.embedding``, and only
+when the weights use it (training may pick the n-grams alone); if it or the weights cannot load,
+``available`` is False and the filter keeps its rules.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class Weights:
                 rule_threshold=rule_threshold,
             )
 
+    @property
+    def uses_embedding(self) -> bool:
+        """False when training chose the n-grams alone (the embedding's weights are all zero)."""
+        return bool(np.any(self.embedded))
+
     def probabilities(self, features: Features) -> Matrix:
         logits = self.bias + features.embedding @ self.embedded
         if features.indices.size:
@@ -105,11 +111,13 @@ class SafetyClassifier:
         with self._lock:
             if self._weights is None and not self._failed:
                 try:
-                    if self._embedder is None:
+                    weights = Weights.load(self._path)
+                    # an n-gram-only model needs no embedding model (nor its ~50 MiB)
+                    if self._embedder is None and weights.uses_embedding:
                         from processors.embedding import load_wordllama
 
                         self._embedder = load_wordllama()
-                    self._weights = Weights.load(self._path)
+                    self._weights = weights
                 except Exception:  # any load failure degrades the filter to its rules
                     log.exception("safety: classifier unavailable, using rules only")
                     self._failed = True
@@ -124,7 +132,11 @@ class SafetyClassifier:
         weights = self._ensure()
         if weights is None:
             return None
-        features = featurise(text, previous, self.embed([text])[0])
+        if weights.uses_embedding:
+            vector = self.embed([text])[0]
+        else:
+            vector = np.zeros(weights.embedded.shape[0], np.float32)
+        features = featurise(text, previous, vector)
         return verdict(weights, weights.probabilities(features), rule_fired)
 
 

@@ -96,6 +96,18 @@ LINES: dict[str, tuple[str, ...]] = {
         "let's check with a grown-up before anything goes in your mouth.",
         "only eat what a grown-up gives you. What's your favourite snack?",
     ),
+    "hate_insults": (
+        "everybody is different, and every kind of person deserves kindness.",
+        "let's say something kind instead. What do you like about your friends?",
+    ),
+    "risky_climbing_heights": (
+        "high places are for climbing with a grown-up holding on, so let's ask one first.",
+        "let's keep our feet safe on the ground. Want to build a tall tower of blocks instead?",
+    ),
+    "vehicles_roads": (
+        "roads and cars need a grown-up's hand to hold, so let's wait for one.",
+        "we stop, look and listen with a grown-up by the road. Shall we play traffic lights?",
+    ),
     "default": (
         "let's talk about something else. What's your favourite game?",
         "let's ask a grown-up about that. What else would you like to do?",

@@ -63,7 +63,7 @@ def safety() -> SafetyFilter:
 
 def test_the_model_ships_in_the_package_and_loads() -> None:
     weights = Weights.load(DEFAULT_MODEL)
-    assert weights.classes[0] == SAFE and len(weights.classes) == 19
+    assert weights.classes[0] == SAFE and len(weights.classes) == 22
     assert weights.hashed.shape[0] == HASH_DIM
     assert 0.0 < weights.rule_threshold <= weights.threshold < 1.0
     assert DEFAULT_MODEL.stat().st_size < 5_000_000
@@ -71,7 +71,10 @@ def test_the_model_ships_in_the_package_and_loads() -> None:
 
 # Known misses of the shipped model, kept visible (strict: they fail loudly once fixed). Not
 # trained or tuned on: these sentences are test-only.
-KNOWN_MISSES: set[str] = set()  # none with the shipped model (weapons, strangers fixed)
+# strangers: the advice "If a man in a car asks you to come with him, say no and run to your
+# grown-up." scores 0.71: its if-clause is the danger word for word, and n-grams do not read
+# the condition (2026-12-05 model; the unsafe twin is blocked)
+KNOWN_MISSES: set[str] = {"strangers"}
 
 
 @pytest.mark.parametrize(
