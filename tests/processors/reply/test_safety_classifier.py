@@ -126,6 +126,22 @@ def test_explicit_rules_block_without_the_model(safety: SafetyFilter) -> None:
     assert [h.rule for h in hits] == ["sexual.explicit"]
 
 
+def test_an_ngram_only_model_never_loads_the_embedding_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import processors.embedding
+
+    def refuse() -> None:
+        raise AssertionError("the embedding model was loaded")
+
+    monkeypatch.setattr(processors.embedding, "load_wordllama", refuse)
+    weights = Weights.load(DEFAULT_MODEL)
+    assert not weights.uses_embedding  # the shipped model: training picked the n-grams alone
+    classifier = SafetyClassifier(DEFAULT_MODEL)
+    verdict = classifier.check("Take the big kitchen knife and cut the rope yourself.")
+    assert classifier.available and verdict is not None and verdict.blocked
+
+
 def test_unavailable_model_falls_back_to_the_rules(tmp_path: Path) -> None:
     broken = SafetyFilter(model=SafetyClassifier(tmp_path / "missing.npz", embedder=object()))
     assert broken.model is not None and not broken.model.available
