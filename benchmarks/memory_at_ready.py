@@ -27,7 +27,8 @@ PARTS: dict[str, str] = {
     "python (baseline)": "pass",
     "numpy": "import numpy",
     "scipy.fft (imported by hibari and the emotion stage)": "import scipy.fft",
-    "scipy.signal (enhancement, resampling: not at ready by default)": "import scipy.signal",
+    "scipy.signal (the enhancement stage: not at ready by default)": "import scipy.signal",
+    "soxr (resampling)": "import soxr",
     "av (PyAV, imported by faster-whisper)": "import av",
     "onnxruntime (import)": "import onnxruntime",
     "STT: faster-whisper tiny.en int8 (loaded)": (

@@ -88,7 +88,7 @@ def warm_up() -> None:
     killed inside that leaves its lock held, and every later PortAudio start on the machine hangs
     until the next boot. Started before READY, the first reply does not pay for it and a kill
     after READY (or a crash while the bear talks) never lands there. A missing PortAudio is said
-    at the first reply, as before. The resampler (scipy.signal) is imported here, not by the
+    at the first reply, as before. The resampler (libsoxr) is loaded here, not by the
     first resample in the playback thread: the tap resamples each voiced block for the echo
     reference, and that first import (0.3-2 s) starved the stream mid-sentence.
     """
