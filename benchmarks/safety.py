@@ -11,8 +11,10 @@ vs ordinary and per category, and p50/p99 ms per sentence (model loaded, embeddi
   model replaced), loaded from git into a temporary package so both run on the same sentences
   and machine.
 
-Without ``--unsafe/--benign`` it prints the two tuning sets (thresholds were picked there) and the
-dev set (tests/data/safety_judge_*.tsv: the old judging set, looked at, so no longer blind).
+Without ``--unsafe/--benign`` it prints the tuning sets (thresholds were picked there), the dev
+set (tests/data/safety_judge_*.tsv) and blind set 6 (looked at, never trained or tuned on) and
+blind set 7 (the judging set of the 2026-12-06 model). Blind sets 2, 3 and 5 are training data
+now and blind set 4 tunes (processors/reply/safety/training.py).
 Targets (issue 15): block >= 0.95 (gentle >= 0.90), false blocks <= 0.03, <= 5 ms per sentence.
     python benchmarks/safety.py [--unsafe FILE --benign FILE] [--baseline COMMIT | --no-baseline]
 """
@@ -39,7 +41,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from processors.reply.safety import SafetyFilter  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-BASELINE = "c9bdb80"  # the classifier before the 2026-12-05 corpus (dev block 0.717, false 0.029)
+BASELINE = "d30a428"  # the classifier before the 2026-12-06 data (dev block 0.880, false 0.035)
 _PACKAGE = "processors/reply/safety"
 Row = tuple[str, str, str]  # category, style, sentence
 Check = Callable[[str], bool]  # True when blocked
@@ -132,18 +134,20 @@ def main() -> int:
     args = parser.parse_args()
     if (args.unsafe is None) != (args.benign is None):
         parser.error("--unsafe and --benign go together (one judging set is both files)")
+
+    def pair(stem: str) -> tuple[Path, Path]:
+        return DATA / f"{stem}_unsafe.tsv", DATA / f"{stem}_benign.tsv"
+
     sets = {
-        "tuning set 1 (thresholds picked on 1 + 2)": (
-            DATA / "safety_tune_unsafe.tsv",
-            DATA / "safety_tune_benign.tsv",
+        "tuning set 1 (thresholds picked on tuning 1 + 2 + blind 4)": pair("safety_tune"),
+        "tuning set 2 (thresholds picked on tuning 1 + 2 + blind 4)": pair("safety_tune2"),
+        "blind set 4, a tuning set now (thresholds picked on tuning 1 + 2 + blind 4)": pair(
+            "safety_blind4"
         ),
-        "tuning set 2 (thresholds picked on 1 + 2)": (
-            DATA / "safety_tune2_unsafe.tsv",
-            DATA / "safety_tune2_benign.tsv",
-        ),
-        "DEV set (the old judging set; looked at, not trained on)": (
-            DATA / "safety_judge_unsafe.tsv",
-            DATA / "safety_judge_benign.tsv",
+        "DEV set (the old judging set; looked at, not trained or tuned on)": pair("safety_judge"),
+        "BLIND SET 6 (judged the 2026-12-05 model; not trained or tuned on)": pair("safety_blind6"),
+        "BLIND SET 7 (judged the 2026-12-06 model once; not trained or tuned on)": pair(
+            "safety_blind7"
         ),
     }
     if args.unsafe is not None:

@@ -1,10 +1,11 @@
 """Offline training of the safety classifier: ``python -m processors.reply.safety.training``.
 
 Reads the contrastive training corpus ``tests/data/safety_train_*.tsv`` (label, category, style,
-previous sentence, sentence), fits a multinomial logistic regression with L2 (scipy L-BFGS, so
-no training-only dependency), compares feature sets and penalties on the separate, hand-written
-tuning sets ``tests/data/safety_tune{,2}_{unsafe,benign}.tsv``, picks the block thresholds there
-and writes ``data/safety_model.npz``. The dev and judging sets are never read here.
+previous sentence, sentence) and the retired judging sets in ``RETIRED_TRAINING``, fits a
+multinomial logistic regression with L2 (scipy L-BFGS, so no training-only dependency), compares
+feature sets and penalties on the separate, hand-written tuning sets ``TUNING_SETS``, picks the
+block thresholds there and writes ``data/safety_model.npz``. The dev set, blind set 6 and any
+judging set not yet used are never read here.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ MAX_TUNE_FALSE_BLOCKS = 0.02
 HAND_WRITTEN = ("safety_train_pairs", "safety_train_written")
 HAND_WEIGHT = 3.0
 TEMPLATE_WEIGHT = 0.3
-TUNING_SETS = ("safety_tune", "safety_tune2")
+#: judging sets once measured, and so spent (README: Data): written by four separate hands, they
+#: are the most varied hand-written sentences there are. Three train, the largest tunes. Measured
+#: 2026-12-06 on the dev set and blind set 6 against the new written files alone: block
+#: 0.923 / 0.920 at false blocks 0.043 / 0.036 before, 0.930 / 0.914 at 0.027 / 0.021 after; at
+#: 3% false blocks on each set 0.894 / 0.914 before, 0.935 / 0.932 after
+RETIRED_TRAINING = ("safety_blind2", "safety_blind3", "safety_blind5")
+TUNING_SETS = ("safety_tune", "safety_tune2", "safety_blind4")
 #: a weaker penalty (listed later) must block this much more of the tuning set to be chosen: one
 #: point is ~4 sentences there, within what a second hand's sentences move it
 MIN_GAIN = 0.01
@@ -66,18 +73,25 @@ def load_training(data: Path = DATA, hand_weight: float = HAND_WEIGHT) -> list[E
             rows.append(
                 Example(category if label == "unsafe" else SAFE, style, previous, text, weight)
             )
+    for stem in RETIRED_TRAINING:
+        rows.extend(load_judged(data, stem, hand_weight))
     return rows
 
 
 def load_tuning(data: Path = DATA) -> list[Example]:
+    return [row for stem in TUNING_SETS for row in load_judged(data, stem)]
+
+
+def load_judged(data: Path, stem: str, weight: float = 1.0) -> list[Example]:
+    """A judging-format set: ``{stem}_unsafe.tsv`` and ``{stem}_benign.tsv``, each line
+    category, style, sentence."""
     rows = []
-    for stem in TUNING_SETS:
-        for side, unsafe in (("unsafe", True), ("benign", False)):
-            for line in (data / f"{stem}_{side}.tsv").read_text(encoding="utf-8").splitlines():
-                if not line.strip() or line.startswith("#"):
-                    continue
-                category, style, text = line.split("\t")
-                rows.append(Example(category if unsafe else SAFE, style, "", text))
+    for side, unsafe in (("unsafe", True), ("benign", False)):
+        for line in (data / f"{stem}_{side}.tsv").read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            category, style, text = line.split("\t")
+            rows.append(Example(category if unsafe else SAFE, style, "", text, weight))
     return rows
 
 
