@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +73,15 @@ class Weights:
                 rule_threshold=rule_threshold,
             )
 
-    @property
+    @cached_property
     def uses_embedding(self) -> bool:
         """False when training chose the n-grams alone (the embedding's weights are all zero)."""
         return bool(np.any(self.embedded))
 
     def probabilities(self, features: Features) -> Matrix:
-        logits = self.bias + features.embedding @ self.embedded
+        logits = (
+            self.bias + features.embedding @ self.embedded if self.uses_embedding else self.bias
+        )
         if features.indices.size:
             logits = logits + features.values @ self.hashed[features.indices]
         logits = logits - logits.max()
