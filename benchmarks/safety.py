@@ -13,8 +13,8 @@ vs ordinary and per category, and p50/p99 ms per sentence (model loaded, embeddi
 
 Without ``--unsafe/--benign`` it prints the tuning sets (thresholds were picked there), the dev
 set (tests/data/safety_judge_*.tsv) and blind set 6 (looked at, never trained or tuned on) and
-blind set 7 (the judging set of the 2026-12-06 model). Blind sets 2, 3 and 5 are training data
-now and blind set 4 tunes (processors/reply/safety/training.py).
+blind sets 7 and 8 (the judging sets of the 2026-12-06 model). Blind sets 2, 3 and 5 are
+training data now and blind set 4 tunes (processors/reply/safety/training.py).
 Targets (issue 15): block >= 0.95 (gentle >= 0.90), false blocks <= 0.03, <= 5 ms per sentence.
     python benchmarks/safety.py [--unsafe FILE --benign FILE] [--baseline COMMIT | --no-baseline]
 """
@@ -148,6 +148,9 @@ def main() -> int:
         "BLIND SET 6 (judged the 2026-12-05 model; not trained or tuned on)": pair("safety_blind6"),
         "BLIND SET 7 (judged the 2026-12-06 model once; not trained or tuned on)": pair(
             "safety_blind7"
+        ),
+        "BLIND SET 8 (judged the 2026-12-06 model once, another brief; not trained or tuned on)": (
+            pair("safety_blind8")
         ),
     }
     if args.unsafe is not None:
