@@ -47,6 +47,10 @@ HANGING = frozenset(
     "might do does did let's lets let very really quite".split()
 )
 WH_WORDS = frozenset("what who whom whose where when why how which".split())
+# tiny.en's int8 kernels decode a "the" cut off by a pause as "that." on some CPUs (AVX2, AMX;
+# not AVX-512): "We played with the" came back "We played with that." After a preposition a
+# closing demonstrative is therefore only unsure: the normal wait, not an early end.
+DEMONSTRATIVES = frozenset("that this these those".split())
 # Adjectives that rarely end a sentence right after a determiner ("I saw a big ...").
 ADJECTIVES = frozenset(
     "big little small tiny huge giant red blue green yellow pink purple orange black white "
@@ -89,6 +93,8 @@ def judge(text: str, speech_s: float | None = None) -> Turn:
         return Turn.UNFINISHED
     if not _TERMINAL.search(stripped):
         return Turn.UNSURE
+    if len(words) >= 2 and words[-2] in PREPOSITIONS and last in DEMONSTRATIVES:
+        return Turn.UNSURE  # "with that." is also how a cut-off "with the" decodes (above)
     if last in HANGING and not wh_question:
         return Turn.UNSURE  # "what did you see?" has its object; "can I have?" has not
     if len(words) == 1 and last not in ONE_WORD:

@@ -49,9 +49,11 @@ def test_a_finished_question_ends_the_turn_early(stage: Transcriber) -> None:
 
 
 def test_a_mid_sentence_pause_after_an_article_is_not_cut_off(stage: Transcriber) -> None:
-    # 320 ms after "We played with the": an early end at 220 ms would cut the child off
+    # 320 ms after "We played with the": an early end at 220 ms would cut the child off. The
+    # pause's decode depends on the CPU's int8 kernels: "We played with the..." (unfinished) with
+    # AVX-512, "We played with that." (unsure: the normal 400 ms wait) with AVX2 or AMX
     result = run(stage, "paused_article", 0.0)
-    assert result.verdicts[0][1] is Turn.UNFINISHED, result.verdicts
+    assert result.verdicts[0][1] in (Turn.UNFINISHED, Turn.UNSURE), result.verdicts
     (end,) = result.ended
     assert end.duration_s > 2.0  # both halves in one utterance
 
