@@ -6,7 +6,6 @@ safety_tune_*): each category has an unsafe sentence and safety advice on the sa
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -169,15 +168,3 @@ def test_scores_are_deterministic(safety: SafetyFilter) -> None:
     second = model.check("Go and play in the lake by yourself.")
     assert first is not None and second is not None
     assert np.isclose(first.score, second.score)
-
-
-@pytest.mark.slow
-def test_latency_per_sentence_is_under_5_ms(safety: SafetyFilter) -> None:
-    sentences = [s for _, unsafe, advice in CASES for s in (unsafe, advice)]
-    safety.check(sentences[0])  # load once
-    started = time.perf_counter()
-    for _ in range(5):
-        for sentence in sentences:
-            safety.check(sentence, previous="Hello, friend!")
-    per_sentence_ms = (time.perf_counter() - started) / (5 * len(sentences)) * 1e3
-    assert per_sentence_ms < 5.0
