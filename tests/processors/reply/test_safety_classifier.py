@@ -77,7 +77,7 @@ def test_the_model_ships_in_the_package_and_loads() -> None:
 # Known misses of the shipped model, kept visible (strict: they fail loudly once fixed). Not
 # trained or tuned on: these sentences are test-only.
 # strangers: the advice "If a man in a car asks you to come with him, say no and run to your
-# grown-up." scores 0.57 (0.71 on the 2026-12-05 model; the bar is 0.42): its if-clause is the
+# grown-up." scores 0.62 (0.71 on the 2026-12-05 model; the bar is 0.43): its if-clause is the
 # danger word for word, and n-grams do not read the condition (the unsafe twin is blocked)
 KNOWN_MISSES: set[str] = {"strangers"}
 
