@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, sparse
 
-from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, Features, ngrams
+from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, featurise, ngrams
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights, verdict
 
 DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
@@ -164,12 +164,7 @@ def to_weights(w: Matrix, classes: list[str], threshold: float, rule: float) -> 
 def scores(weights: Weights, examples: list[Example], embeddings: Matrix) -> Matrix:
     out = []
     for example, vector in zip(examples, embeddings, strict=True):
-        grams = ngrams(example.text, example.previous)
-        features = Features(
-            np.fromiter(grams.keys(), np.int64, len(grams)),
-            np.fromiter(grams.values(), np.float32, len(grams)),
-            vector * EMBED_SCALE,
-        )
+        features = featurise(example.text, example.previous, vector)  # as the filter does
         out.append(verdict(weights, weights.probabilities(features)).score)
     return np.array(out, np.float32)
 

@@ -30,7 +30,8 @@ def test_unsafe_corpus_is_blocked(safety: SafetyFilter) -> None:
     # was <= 1 % for the rules tuned on this corpus; now training data of the classifier, which
     # overrules topic rules it disagrees with (issue 15): 3/247 missed. Since 2026-12-05 these
     # lines weigh 0.3 of a hand-written one and the threshold allows 2 % tuning false blocks:
-    # 8/247 missed (what the filter does on unseen lines is measured by benchmarks/safety.py)
+    # 8/247 missed then, 1/247 with the 2026-12-06 model (what the filter does on unseen lines
+    # is measured by benchmarks/safety.py)
     assert len(missed) <= 0.035 * len(sentences), missed
 
 
