@@ -28,7 +28,7 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
-from daemon.hearing.echo.delay import estimate_delay
+from daemon.hearing.echo.delay import coherence, estimate_delay
 from daemon.hearing.echo.reference import PlaybackReference
 from daemon.hearing.echo.stats import EchoStats
 from daemon.hearing.echo.taps import shifted, to_taps, to_weights
@@ -52,6 +52,9 @@ PAUSE_BLOCKS = 62  # the bear's voice after 1 s of silence starts anew (a reply 
 RAW_ECHO = 4.0  # a microphone block up to 6 dB over the echo the filter predicts: no child in it
 ENVELOPE_BLOCKS = 8  # 128 ms of residual vs predicted echo loudness ...
 ECHO_LIKE = 0.6  # ... correlated this well: the residual is the bear's echo, not a new voice
+COPY_BLOCKS = 3  # ... and its last 48 ms a copy of the predicted echo's, moved at most ...
+COPY_LAG = 256  # ... 16 ms (the rig's loopback slips 4-9 ms) ...
+COPIES = 0.3  # ... this well (rig: the bear's residual p50 0.51; a child's first blocks 0.08-0.24)
 LEARNT_DB = 15.0  # the room counts as learnt once the ERLE has reached this
 MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
 SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a slip, mostly new
@@ -104,6 +107,9 @@ class EchoCanceller:
         # (the block's stamp in samples, its expected residual echo): looked up by stamp
         self._levels: deque[tuple[int, float]] = deque(maxlen=96)
         self._envelope: deque[tuple[float, float]] = deque(maxlen=ENVELOPE_BLOCKS)
+        self._last_blocks: deque[tuple[Float32Array, npt.NDArray[np.float64]]] = deque(
+            maxlen=COPY_BLOCKS
+        )
         self._learnt = False  # the ERLE once reached LEARNT_DB: a slip can be told from a voice
         self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo ...
         self._start_blocks = 0  # ... in so many blocks, double talk or not
@@ -201,12 +207,22 @@ class EchoCanceller:
             erle = min(erle, self._start_mic / max(self._start_res, 1e-12))
         level = self.path_gain * span_power / max(1.0, erle)
         self._envelope.append((res_pow, echo_pow))
-        if self._learnt and res_pow > level and mic_pow < RAW_ECHO * echo_pow and self._echo_like():
+        self._last_blocks.append((residual, echo))
+        if (
+            self._learnt
+            and res_pow > level
+            and mic_pow < RAW_ECHO * echo_pow
+            and self._echo_like()
+            and self._copies_echo()
+        ):
             # The filter is not removing the echo (its path moved: the bear was picked up, the
             # rig's loopback slipped 7 ms): the microphone is no louder than the echo alone and
             # the residual follows the bear's words, so it is the bear's until the filter has
-            # caught up. A child's voice has an envelope of its own. Only once the room was
-            # learnt: a half-formed prediction would pass a child's voice for the bear's.
+            # caught up. A child's voice has an envelope and a waveform of its own: its soft
+            # "St" over a loud bear passed the envelope test by chance, and one such block
+            # raised the level the child must beat for 0.3 s (the rig's slow stops, 0.28-0.31
+            # s). Only once the room was learnt: a half-formed prediction would pass a child's
+            # voice for the bear's.
             level = res_pow
             self.stats.uncancelled_blocks += 1
         self._levels.append((at + self._stamp_offset, level))
@@ -220,6 +236,11 @@ class EchoCanceller:
         if float(np.std(res)) < 1e-3 or float(np.std(echo)) < 1e-3:
             return False
         return float(np.corrcoef(res, echo)[0, 1]) > ECHO_LIKE
+
+    def _copies_echo(self) -> bool:
+        """The residual's last blocks are the predicted echo's, slightly moved (a slip)."""
+        residual, echo = (np.concatenate(part) for part in zip(*self._last_blocks, strict=True))
+        return coherence(residual, echo, COPY_LAG) >= COPIES
 
     def echo_level(self, t: float, duration: float) -> float:
         """The loudest residual echo power expected in ``[t - LOOK_BACK_S, t + duration)``: the

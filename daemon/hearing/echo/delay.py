@@ -42,3 +42,13 @@ def estimate_delay(mic: Float32Array, ref: Float32Array, max_delay: int) -> Dela
     peak = int(np.argmax(corr))
     median = float(np.median(np.abs(np.fft.irfft(spec, size)))) + 1e-12
     return DelayEstimate(peak, float(corr[peak]) / median)
+
+
+def coherence(x: Float32Array, y: Float32Array, max_lag: int) -> float:
+    """The largest normalised cross-correlation of ``x`` and ``y`` within ``max_lag`` samples
+    either way (0: unrelated, 1: one is a scaled, shifted copy of the other)."""
+    size = 1 << int(np.ceil(np.log2(x.size + y.size)))
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(y, size)), size)
+    near = np.concatenate([corr[: max_lag + 1], corr[size - max_lag :]])
+    norm = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
+    return float(np.max(np.abs(near))) / norm if norm > 0 else 0.0
