@@ -56,9 +56,10 @@ class AudioConfig(Section):
         default=20, ge=5, le=50, description="playback block; bounds how fast speech can be stopped"
     )
     barge_in: bool = Field(
-        default=False,
+        default=True,
         description="keep listening while the bear speaks so the child can interrupt it "
-        "(false = half-duplex: the microphone is ignored while the bear speaks)",
+        "(false = half-duplex: the microphone is ignored while the bear speaks; for hardware "
+        "whose echo cannot be cancelled)",
     )
 
 

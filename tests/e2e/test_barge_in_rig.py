@@ -24,26 +24,10 @@ from tests.e2e.barge_in_rig import ANSWER, CHILD_AFTER_S, CHILD_TEXT, STORY, Bar
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
-#: Issue 14 is open on these. The output stream stays open between replies (one echo timeline),
-#: the canceller solves a new room by least squares, and the bear pauses at the guard's first
-#: stir (the unvoiced "St" of "Stop"): the child's "Stop", mid-sentence, silences it 0.04-0.15 s
-#: after its first sound (10 runs on 2026-12-05; 0.14-0.31 s when it paused at the first hit).
-#: The transcript is right since the decoder is prompted with the bear's name (stt.hotwords).
-#: Playback underruns no longer move the echo (the timelines count the devices' samples; a
-#: re-anchored run is trusted once its delay is measured): before, the answer to the child was
-#: stopped by a false barge-in in 3 of 28 probed trials. The first story's residual echo no
-#: longer lifts the room's level the "St" must rise over (it stopped at the voiced hits, 0.31 s,
-#: XFAIL in 3 of 8 fresh-clone CI runs; now 0.13-0.17 s in 6 of 6 probed, the test 8 of 8).
-#: With a 0.15 s stall forced at the answer's start, 3 of 72 answers were still stopped (the
-#: first word not cancelled; a run re-anchored after the stall, trusted too soon); with a
-#: reply's first 0.5 s of ERLE measured through "double talk", 0 of 16.
-#: audio.barge_in stays off by default until both pass every time; they run in CI and report
-#: XPASS/XFAIL meanwhile.
-CONVERGENCE = pytest.mark.xfail(
-    reason="issue 14: the answer to an interruption can meet a false barge-in "
-    "(3 of 72 rig trials with a stall forced at its start, 0 of 16 since the start's ERLE)",
-    strict=False,
-)
+# Both ran as xfail(strict=False) until 2026-12-06; the rig trials that let them run strict are
+# in docs/architecture.md ("Barge-in", "On by default"). The child's "Stop", mid-sentence, now
+# silences the bear 0.06-0.17 s after its first sound; the last failure had been a soft "St"
+# taken for the bear's own uncancelled echo (the bear stopped at the vowel, 0.28-0.31 s).
 N_QUIET = 10
 
 
@@ -63,7 +47,6 @@ def _rows(db: Path) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute("SELECT * FROM interactions ORDER BY started_at")]
 
 
-@CONVERGENCE
 async def test_the_child_stops_the_bear_and_is_answered(wired: BargeInRig, tmp_path: Path) -> None:
     await wired.start()
     try:
@@ -87,7 +70,6 @@ async def test_the_child_stops_the_bear_and_is_answered(wired: BargeInRig, tmp_p
     assert INTERRUPTED_NOTE in told and "every single week" not in told
 
 
-@CONVERGENCE
 async def test_no_false_barge_in_over_ten_long_replies_with_loud_echo(wired: BargeInRig) -> None:
     wired.set_echo(-6.0)
     await wired.start()
