@@ -16,7 +16,8 @@ mid-sentence pause (an utterance closed inside the sentence).
 
     .venv/bin/python benchmarks/e2e_latency.py [--tts hibari|piper|espeak-ng] [--n 8] [--paused 3]
         [--early-ms 220 --unfinished-ms 700]  (--early-ms 0 --unfinished-ms 0: before issue 11's
-        semantic end-of-turn)
+        semantic end-of-turn) [--barge-in on|off]  (off: half duplex, the output stream opened
+        per reply)
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ async def run(args: argparse.Namespace, workdir: Path, rig: Any) -> None:
                 "unfinished_silence_ms": args.unfinished_ms,
             },
             "stt": {"speculative": args.pause_ms > 0},
+            "audio": {"barge_in": args.barge_in == "on"},
         }
     )
     daemon = Daemon(config, listen=True, serve_http=False)
@@ -269,6 +271,9 @@ def main() -> None:
     parser.add_argument("--pause-ms", type=int, default=180, help="0: no speculation")
     parser.add_argument("--early-ms", type=int, default=220, help="vad.early_silence_ms (0: off)")
     parser.add_argument("--unfinished-ms", type=int, default=700, help="vad.unfinished_silence_ms")
+    parser.add_argument(
+        "--barge-in", default="on", choices=["on", "off"], help="audio.barge_in (default on)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from tests.audio_rig import AudioRig
