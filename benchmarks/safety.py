@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from processors.reply.safety import SafetyFilter  # noqa: E402
+from processors.reply.safety.training import TUNING_SETS  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 BASELINE = "d30a428"  # the classifier before the 2026-12-06 data (dev block 0.880, false 0.035)
@@ -138,12 +139,10 @@ def main() -> int:
     def pair(stem: str) -> tuple[Path, Path]:
         return DATA / f"{stem}_unsafe.tsv", DATA / f"{stem}_benign.tsv"
 
+    # the tuning sets are training's own list, so the two cannot disagree on which they are
+    tuned = " + ".join(TUNING_SETS)
     sets = {
-        "tuning set 1 (thresholds picked on tuning 1 + 2 + blind 4)": pair("safety_tune"),
-        "tuning set 2 (thresholds picked on tuning 1 + 2 + blind 4)": pair("safety_tune2"),
-        "blind set 4, a tuning set now (thresholds picked on tuning 1 + 2 + blind 4)": pair(
-            "safety_blind4"
-        ),
+        **{f"tuning set {stem} (thresholds picked on {tuned})": pair(stem) for stem in TUNING_SETS},
         "DEV set (the old judging set; looked at, not trained or tuned on)": pair("safety_judge"),
         "BLIND SET 6 (judged the 2026-12-05 model; not trained or tuned on)": pair("safety_blind6"),
         "BLIND SET 7 (judged ecc7a9f's model once; not trained or tuned on)": pair("safety_blind7"),
