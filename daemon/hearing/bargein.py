@@ -16,8 +16,9 @@ its voiced sound (so a quiet voiced window is no stir: it has to be a hit). Loud
 ``stir_dbfs``, over the expected echo by ``margin_db``, and ``rise_db`` over what the room
 sounded like lately (the mean power of the last ``background_s`` net of the expected echo): a
 murmuring TV's loud syllables are no rise, a hiss out of the bear's cleaned echo is. The stop
-itself still needs the full count of voiced hits: a lone stir (a cough, a door, the bear's echo
-after a slip) costs a short gap in the story, never the story.
+itself still needs the full count of voiced hits, and then (``Endpointer``) voice lasting as long
+as an utterance: a lone stir or a short burst (a cough, a door, the bear's echo after a slip) costs
+a short gap in the story, never the story.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ verdict on that audio's transcript sets how long the silence must last (``turnen
 Half-duplex gating: while the bear speaks (``set_bear_speaking(True)``) and for ``echo_tail_ms``
 after, the detector ignores its input, so the bear never triggers on its own voice. Full duplex
 (``duplex=True``, fed audio the echo canceller cleaned): it keeps listening, and an onset during
-that time must pass ``bargein.OnsetGuard``; it then comes with a ``BargeIn`` event (after a
-``BargeInSuspected`` at its first stir; a suspicion that does not add up ends ``BargeInDismissed``).
+that time must pass ``bargein.OnsetGuard``, and a ``BargeIn`` event follows once it has lasted
+``min_speech_ms`` (after a ``BargeInSuspected`` at its first stir; a suspicion that does not add up,
+or an onset dropped as too short, ends ``BargeInDismissed``).
 
 All times are on the source's monotonic clock (``AudioFrame.t`` = time of the frame's first sample).
 """
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from daemon.hearing.bargein import BargeIn, OnsetGuard
+from daemon.hearing.bargein import BargeIn, BargeInDismissed, BargeInSuspected, OnsetGuard
 from daemon.hearing.speech_events import (
     Event,
     SpeechEnded,
@@ -128,6 +129,9 @@ class Endpointer:
         self._gate_remaining = 0  # samples still ignored after the bear stopped
         self.duplex = duplex
         self.guard = onset_guard or OnsetGuard()
+        # a guarded onset not yet long enough to be an utterance: its first hit's time (the bear
+        # stays paused meanwhile; see _guarded_onset)
+        self._barge_in_at: float | None = None
 
     @classmethod
     def from_config(
@@ -163,7 +167,7 @@ class Endpointer:
             if self._in_speech:
                 # the child's turn ends where the bear's begins: whatever follows must pass the
                 # barge-in guard (so the bear's echo is not transcribed as the child's words)
-                events.append(self._finish(self._pending_t, cut=False))
+                events.extend(self._close(self._pending_t, cut=False))
         elif speaking and not self._bear_speaking and self._in_speech:
             events.append(
                 UtteranceDropped(self._pending_t, "bear_speaking", self._speech_duration())
@@ -188,7 +192,7 @@ class Endpointer:
         self.turn.decide(turn)
         if self._pending_t - self._speech_end + self._half_window >= self.turn.needed_s:
             self._last_voiced_end = self._speech_end
-            return [self._finish(self._pending_t, cut=False)]
+            return self._close(self._pending_t, cut=False)
         return []
 
     def reset(self) -> None:
@@ -228,7 +232,7 @@ class Endpointer:
         """End the stream: close an open utterance as if silence followed."""
         if not self._in_speech:
             return []
-        return [self._finish(self._pending_t, cut=False)]
+        return self._close(self._pending_t, cut=False)
 
     def _score(self, window: Float32Array, t: float) -> list[Event]:
         end = t + self.window / SAMPLE_RATE
@@ -263,6 +267,7 @@ class Endpointer:
                 self._paused = False
                 self.turn.clear()
                 events.append(SpeechResumed(end))
+            events.extend(self._confirm_barge_in(end))
         else:
             if self._silence_run == 0:
                 self._speech_end = self._refine_end(end)
@@ -272,7 +277,7 @@ class Endpointer:
         silent_s = end - self._speech_end + self._half_window
         if self._silence_run and silent_s >= self.turn.needed_s:
             self._last_voiced_end = self._speech_end
-            events.append(self._finish(end, cut=False))
+            events.extend(self._close(end, cut=False))
         elif (
             self.pause_s
             and self._silence_run
@@ -285,7 +290,7 @@ class Endpointer:
             events.append(SpeechPaused(end, audio, self._speech_end, self._started_at))
         elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
             self._last_voiced_end = end
-            events.append(self._finish(end, cut=True))
+            events.extend(self._close(end, cut=True))
             # Speech goes on: the next voiced window opens a new utterance straight away.
         return events
 
@@ -308,7 +313,33 @@ class Endpointer:
         end = t + self.window / SAMPLE_RATE
         if not self._bear_speaking:  # the echo tail: the child simply spoke after the bear
             return [SpeechStarted(end)]
-        return [SpeechStarted(end), BargeIn(end, first)]
+        # The bear is stopped only by an onset long enough to be an utterance (min_speech_ms, as
+        # voice agents' "minimum interruption duration"): it is paused since the first stir, so
+        # the child is not talked over while this lasts, and a burst of the bear's own echo that
+        # passed the guard (a canceller knocked off by a slip) ends as a dropped utterance and a
+        # dismissal, a short gap in the story rather than the story's end.
+        self._barge_in_at = first
+        opened: list[Event] = [SpeechStarted(end)]
+        if not was:  # hits=1: no stir came before this window; pause now all the same
+            opened.insert(0, BargeInSuspected(end))
+        return opened + self._confirm_barge_in(end)
+
+    def _confirm_barge_in(self, t: float) -> list[Event]:
+        first = self._barge_in_at
+        if first is None or self._speech_duration() * SAMPLE_RATE < self.min_speech_samples:
+            return []
+        self._barge_in_at = None
+        return [BargeIn(t, first)]
+
+    def _close(self, t: float, *, cut: bool) -> list[Event]:
+        """``_finish``, and a pending barge-in's dismissal if the utterance was too short."""
+        pending, self._barge_in_at = self._barge_in_at, None
+        closed = self._finish(t, cut=cut)
+        if pending is not None and isinstance(closed, UtteranceDropped):
+            return [closed, BargeInDismissed(t)]
+        if pending is not None:  # long enough after all (confirmation runs on voiced windows)
+            return [BargeIn(t, pending), closed]
+        return [closed]
 
     def _refine_end(self, end: float) -> float:
         """End of speech energy within the last few windows (≥ -40 dB re the utterance peak)."""
@@ -374,6 +405,7 @@ class Endpointer:
         self._peak_power = 0.0
         self._paused = False
         self.turn.clear()
+        self._barge_in_at = None
 
 
 def _sub_power(window: Float32Array) -> Float32Array:
