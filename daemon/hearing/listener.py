@@ -178,9 +178,9 @@ class Listener:
             log.info("utterance dropped (%s, %.2f s)", event.reason, event.duration_s)
 
     def _barge_in(self, event: BargeInEvent) -> None:
+        stats = self.echo.stats.snapshot() if self.echo is not None else {}
         if isinstance(event, BargeIn):
             self.barge_ins += 1
-            stats = self.echo.stats.snapshot() if self.echo is not None else {}
             log.info("barge-in: the child spoke over the bear (echo canceller: %s)", stats)
             if self.echo is not None:  # the filter must not keep what it learnt from the child
                 self.echo.forget_since(event.started_at - BARGE_IN_LEAD_S)
@@ -188,7 +188,8 @@ class Listener:
             self.suspected += 1
         else:
             self.dismissed += 1
-            log.info("barge-in dismissed: the bear goes on")
+            # the canceller's state says whether it was the bear's own echo (a slip, low ERLE)
+            log.info("barge-in dismissed: the bear goes on (echo canceller: %s)", stats)
         if self.on_barge_in is not None:
             try:
                 self.on_barge_in(event)
