@@ -82,11 +82,9 @@ class EmotionAnalyzer:
         )
 
     def load_sync(self) -> None:
-        """Load the text model and warm the audio path (scipy.fft's first import)."""
+        """Load the text model (the audio path is numpy alone: nothing to load)."""
         with self._load_lock:
             if not self._loaded:
-                import scipy.fft  # noqa: F401
-
                 self.text_backend.load()
                 self._loaded = True
 

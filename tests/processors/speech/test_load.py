@@ -34,3 +34,34 @@ def test_load_imports_the_resampler_before_the_first_reply() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "False"], done.stdout
+
+
+def test_the_voice_and_the_emotion_stage_work_without_scipy_or_an_arena() -> None:
+    # scipy.fft held ~27 MiB at ready (issue 11): hibari picks it whenever it imports, and the
+    # pitch tracker used it. Both take numpy's FFT now; a later import of scipy still works.
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from processors.emotion.audio import yin_pitch
+        from processors.emotion.stage import create_default
+        from processors.speech.tts.hibari import HibariBackend
+
+        voice = HibariBackend()
+        voice.load()
+        create_default().load_sync()
+        audio = voice.synthesize("Hello there, little one.")
+        pitch = yin_pitch(audio[::3].copy())
+        import hibari.dsp
+        print(hibari.dsp.FFT_BACKEND, any(m.startswith("scipy") for m in sys.modules))
+        print(int(np.count_nonzero(pitch) > 20))
+        # the voice's session keeps no arena sized by the longest sentence (+40 MiB for good)
+        print(voice._tts.sess.get_session_options().enable_cpu_mem_arena)
+        import scipy.fft
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["numpy", "False", "1", "False"], done.stdout
