@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from daemon.hearing.bargein import BargeIn, BargeInDismissed, BargeInSuspected, OnsetGuard
+from daemon.hearing.speech_end import speech_energy_end, sub_power
 from daemon.hearing.speech_events import (
     Event,
     SpeechEnded,
@@ -51,10 +52,6 @@ Float32Array = npt.NDArray[np.float32]
 __all__ = ["Event", "SpeechEnded", "SpeechPaused", "SpeechResumed", "SpeechStarted"]
 __all__ += ["UtteranceDropped"]
 
-SUB_BLOCK = 64  # 4 ms: resolution of the end-of-speech estimate
-REFINE_WINDOWS = 4  # how far back the VAD may lag behind the end of speech energy
-TAIL_RATIO = 10 ** (-40 / 10)  # speech energy ends 40 dB below the utterance's loudest part
-ABS_FLOOR_POWER = 10 ** (-60 / 10)  # and never counts below -60 dBFS
 BARGE_IN_PRE_ROLL_S = 0.15  # audio kept before a barge-in's first loud voiced window
 
 
@@ -129,9 +126,7 @@ class Endpointer:
         self._gate_remaining = 0  # samples still ignored after the bear stopped
         self.duplex = duplex
         self.guard = onset_guard or OnsetGuard()
-        # a guarded onset not yet long enough to be an utterance: its first hit's time (the bear
-        # stays paused meanwhile; see _guarded_onset)
-        self._barge_in_at: float | None = None
+        self._barge_in_at: float | None = None  # a barge-in not yet confirmed: its first hit
 
     @classmethod
     def from_config(
@@ -167,7 +162,7 @@ class Endpointer:
             if self._in_speech:
                 # the child's turn ends where the bear's begins: whatever follows must pass the
                 # barge-in guard (so the bear's echo is not transcribed as the child's words)
-                events.extend(self._close(self._pending_t, cut=False))
+                events.extend(self._finish(self._pending_t, cut=False))
         elif speaking and not self._bear_speaking and self._in_speech:
             events.append(
                 UtteranceDropped(self._pending_t, "bear_speaking", self._speech_duration())
@@ -192,7 +187,7 @@ class Endpointer:
         self.turn.decide(turn)
         if self._pending_t - self._speech_end + self._half_window >= self.turn.needed_s:
             self._last_voiced_end = self._speech_end
-            return self._close(self._pending_t, cut=False)
+            return self._finish(self._pending_t, cut=False)
         return []
 
     def reset(self) -> None:
@@ -232,7 +227,7 @@ class Endpointer:
         """End the stream: close an open utterance as if silence followed."""
         if not self._in_speech:
             return []
-        return self._close(self._pending_t, cut=False)
+        return self._finish(self._pending_t, cut=False)
 
     def _score(self, window: Float32Array, t: float) -> list[Event]:
         end = t + self.window / SAMPLE_RATE
@@ -259,7 +254,7 @@ class Endpointer:
             return events
         self._utterance.append(window)
         self._utt_samples += window.size
-        self._peak_power = max(self._peak_power, float(_sub_power(window).max()))
+        self._peak_power = max(self._peak_power, float(sub_power(window).max()))
         if prob >= self.neg_threshold:
             self._last_voiced_end = end
             self._silence_run = 0
@@ -270,14 +265,16 @@ class Endpointer:
             events.extend(self._confirm_barge_in(end))
         else:
             if self._silence_run == 0:
-                self._speech_end = self._refine_end(end)
+                self._speech_end = speech_energy_end(
+                    self._utterance, end, self._peak_power, self._last_voiced_end
+                )
             self._silence_run += window.size
         # The silence is timed from where the speech energy really stops (the VAD lags by a
         # window or two), to the nearest window: endpointing adds little beyond silence_ms.
         silent_s = end - self._speech_end + self._half_window
         if self._silence_run and silent_s >= self.turn.needed_s:
             self._last_voiced_end = self._speech_end
-            events.extend(self._close(end, cut=False))
+            events.extend(self._finish(end, cut=False))
         elif (
             self.pause_s
             and self._silence_run
@@ -290,7 +287,7 @@ class Endpointer:
             events.append(SpeechPaused(end, audio, self._speech_end, self._started_at))
         elif self._utt_samples - self.pre_roll_samples >= self.max_samples:
             self._last_voiced_end = end
-            events.extend(self._close(end, cut=True))
+            events.extend(self._finish(end, cut=True))
             # Speech goes on: the next voiced window opens a new utterance straight away.
         return events
 
@@ -313,16 +310,12 @@ class Endpointer:
         end = t + self.window / SAMPLE_RATE
         if not self._bear_speaking:  # the echo tail: the child simply spoke after the bear
             return [SpeechStarted(end)]
-        # The bear is stopped only by an onset long enough to be an utterance (min_speech_ms, as
-        # voice agents' "minimum interruption duration"): it is paused since the first stir, so
-        # the child is not talked over while this lasts, and a burst of the bear's own echo that
-        # passed the guard (a canceller knocked off by a slip) ends as a dropped utterance and a
-        # dismissal, a short gap in the story rather than the story's end.
+        # Only an onset as long as an utterance (min_speech_ms) stops the bear; it is paused
+        # meanwhile. A burst of its own echo that passed the guard (the canceller knocked off by
+        # a slip) is dropped as too short and dismissed: a gap in the story, not its end.
         self._barge_in_at = first
-        opened: list[Event] = [SpeechStarted(end)]
-        if not was:  # hits=1: no stir came before this window; pause now all the same
-            opened.insert(0, BargeInSuspected(end))
-        return opened + self._confirm_barge_in(end)
+        suspected = [] if was else [BargeInSuspected(end)]  # hits=1: no stir paused it yet
+        return [*suspected, SpeechStarted(end), *self._confirm_barge_in(end)]
 
     def _confirm_barge_in(self, t: float) -> list[Event]:
         first = self._barge_in_at
@@ -330,27 +323,6 @@ class Endpointer:
             return []
         self._barge_in_at = None
         return [BargeIn(t, first)]
-
-    def _close(self, t: float, *, cut: bool) -> list[Event]:
-        """``_finish``, and a pending barge-in's dismissal if the utterance was too short."""
-        pending, self._barge_in_at = self._barge_in_at, None
-        closed = self._finish(t, cut=cut)
-        if pending is not None and isinstance(closed, UtteranceDropped):
-            return [closed, BargeInDismissed(t)]
-        if pending is not None:  # long enough after all (confirmation runs on voiced windows)
-            return [BargeIn(t, pending), closed]
-        return [closed]
-
-    def _refine_end(self, end: float) -> float:
-        """End of speech energy within the last few windows (≥ -40 dB re the utterance peak)."""
-        recent = self._utterance[-REFINE_WINDOWS:]
-        powers = np.concatenate([_sub_power(w) for w in recent])
-        loud = np.flatnonzero(powers >= max(self._peak_power * TAIL_RATIO, ABS_FLOOR_POWER))
-        span_start = end - sum(w.size for w in recent) / SAMPLE_RATE
-        if loud.size == 0:
-            return span_start
-        refined = span_start + (int(loud[-1]) + 1) * SUB_BLOCK / SAMPLE_RATE
-        return min(refined, self._last_voiced_end)
 
     def _remember(self, window: Float32Array) -> None:
         self._history.append(window)
@@ -383,7 +355,9 @@ class Endpointer:
         keep = round((keep_until - self._audio_start) * SAMPLE_RATE)
         return audio[: max(0, keep)]
 
-    def _finish(self, t: float, *, cut: bool) -> Event:
+    def _finish(self, t: float, *, cut: bool) -> list[Event]:
+        """The utterance's end (or drop), and the verdict on a barge-in still pending."""
+        pending = self._barge_in_at
         early = not cut and self.turn.is_early(t - self._last_voiced_end + self._half_window)
         duration = self._speech_duration()
         audio = self._audio_until(self._last_voiced_end)
@@ -393,9 +367,11 @@ class Endpointer:
         for w in self._utterance[-max(1, self.pre_roll_samples // self.window) :]:
             self._remember(w)
         self._reset_utterance()
-        if duration * SAMPLE_RATE < self.min_speech_samples:
-            return UtteranceDropped(t, "too_short", duration)
-        return SpeechEnded(t, audio, started_at, ended_at, cut, audio_start, early)
+        if duration * SAMPLE_RATE < self.min_speech_samples:  # a pending barge-in is dismissed
+            dismissed: list[Event] = [] if pending is None else [BargeInDismissed(t)]
+            return [UtteranceDropped(t, "too_short", duration), *dismissed]
+        confirmed: list[Event] = [] if pending is None else [BargeIn(t, pending)]
+        return [*confirmed, SpeechEnded(t, audio, started_at, ended_at, cut, audio_start, early)]
 
     def _reset_utterance(self) -> None:
         self._utterance = []
@@ -406,13 +382,6 @@ class Endpointer:
         self._paused = False
         self.turn.clear()
         self._barge_in_at = None
-
-
-def _sub_power(window: Float32Array) -> Float32Array:
-    """Mean power of each 4 ms sub-block."""
-    n = window.size - window.size % SUB_BLOCK
-    blocks = window[:n].reshape(-1, SUB_BLOCK)
-    return np.asarray(np.einsum("ij,ij->i", blocks, blocks) / SUB_BLOCK, dtype=np.float32)
 
 
 def _samples(seconds: float) -> int:
