@@ -6,7 +6,8 @@ is "this part on its own, over python". Parts share libraries (numpy, onnxruntim
 add up to the daemon's total; ``--daemon`` also starts ``teddy run --input replay:`` (silence) as
 benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200.
 
-    .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR]] [--env NAME=VALUE]
+    .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR] [--speech WAV]]
+        [--env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ TRIM = "import ctypes; ctypes.CDLL('libc.so.6').malloc_trim(0)"
 PARTS: dict[str, str] = {
     "python (baseline)": "pass",
     "numpy": "import numpy",
-    "scipy.fft (imported by hibari and the emotion stage)": "import scipy.fft",
+    "scipy.fft (no longer at ready: hibari and the pitch tracker use numpy's)": "import scipy.fft",
     "scipy.signal (the enhancement stage: not at ready by default)": "import scipy.signal",
     "soxr (resampling)": "import soxr",
     "av (PyAV, imported by faster-whisper)": "import av",
@@ -88,6 +89,11 @@ def main() -> None:
     parser.add_argument("--daemon", action="store_true", help="also measure teddy run at ready")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every child")
     parser.add_argument("--tree", type=Path, help="with --daemon: run teddy from this checkout")
+    parser.add_argument(
+        "--speech",
+        type=Path,
+        help="with --daemon: a WAV the replay says after 3 s; RSS is also read after its reply",
+    )
     parser.add_argument("--only", help="measure only parts whose name contains this")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
@@ -110,10 +116,13 @@ def main() -> None:
         # (or --tree's, to measure another commit in the same run).
         os.environ["PYTHONPATH"] = str(args.tree or ROOT)
         os.environ.update(env)
-        result = one_core.measure_daemon(idle_s=1.0)
+        result = one_core.measure_daemon(idle_s=1.0, speech=args.speech)
         print(
             f"| teddy run, at /readyz 200 | {result.get('rss_mib', float('nan')):.0f} MiB total |"
         )
+        if args.speech is not None:
+            rss = result.get("rss_reply_mib", float("nan"))
+            print(f"| teddy run, after replying to {args.speech.name} | {rss:.0f} MiB total |")
 
 
 if __name__ == "__main__":

@@ -140,6 +140,24 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+def _wait_for_reply(db: Path, deadline_s: float) -> bool:
+    import sqlite3
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+                rows = conn.execute(
+                    "SELECT count(*) FROM interactions WHERE reply != ''"
+                ).fetchone()
+            if rows[0]:
+                return True
+        except sqlite3.Error:
+            pass  # not created yet
+        time.sleep(0.5)
+    return False
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -147,14 +165,22 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def measure_daemon(idle_s: float = 15.0) -> dict[str, float]:
+def measure_daemon(idle_s: float = 15.0, speech: Path | None = None) -> dict[str, float]:
+    """Start ``teddy run`` on a replay of silence; RSS at ready and after ``idle_s`` of it.
+    With ``speech`` (a 16 kHz WAV) the replay says it after 3 s of silence, and RSS is read again
+    once its interaction is in the history (``rss_reply_mib``: what a day of talk keeps)."""
     import numpy as np
     import soundfile as sf
 
     tmp = Path(tempfile.mkdtemp(prefix="teddy-one-core-"))
     try:
         (tmp / "replay").mkdir()
-        sf.write(tmp / "replay" / "silence.wav", np.zeros(16_000 * 60, np.float32), 16_000)
+        quiet = np.zeros(16_000 * (3 if speech else 60), np.float32)
+        sf.write(tmp / "replay" / "a_silence.wav", quiet, 16_000)
+        if speech is not None:
+            voice, rate = sf.read(speech, dtype="float32")
+            sf.write(tmp / "replay" / "b_speech.wav", voice, rate)
+            sf.write(tmp / "replay" / "c_silence.wav", np.zeros(16_000 * 60, np.float32), 16_000)
         port = _free_port()
         config = tmp / "teddy.toml"
         config.write_text(
@@ -185,6 +211,9 @@ def measure_daemon(idle_s: float = 15.0) -> dict[str, float]:
             used = (_cpu_ticks(proc.pid) - ticks) / os.sysconf("SC_CLK_TCK")
             result["idle_cpu_pct"] = 100 * used / (time.monotonic() - t0)
             result["rss_idle_mib"] = _rss_mib(proc.pid)
+            if speech is not None and _wait_for_reply(tmp / "h.sqlite3", deadline_s=120):
+                time.sleep(3.0)  # the reply is said (or its output failed) by now
+                result["rss_reply_mib"] = _rss_mib(proc.pid)
             return result
         finally:
             proc.terminate()
