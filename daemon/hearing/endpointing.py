@@ -172,6 +172,7 @@ class Endpointer:
             # full duplex mid-utterance (a barge-in): the child's voice needs no guarding
             in_barge_in = self.duplex and self._in_speech
             self._gate_remaining = 0 if in_barge_in else self.echo_tail_samples
+            self._barge_in_at = None  # the bear is done: nothing left to stop (the speech goes on)
         self._bear_speaking = speaking
         return events
 

@@ -278,3 +278,13 @@ def test_with_one_hit_the_bear_still_pauses_before_the_stop_is_confirmed() -> No
     endpointer.set_bear_speaking(True)
     events = _feed(endpointer, [0.0] * 10 + [0.3] * 11)
     assert events == ["BargeInSuspected", "SpeechStarted", "BargeIn"]
+
+
+def test_a_pending_barge_in_ends_with_the_bears_reply_and_the_child_goes_on() -> None:
+    guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=4, min_dbfs=-40)
+    endpointer = Endpointer(_LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
+    endpointer.set_bear_speaking(True)
+    assert _feed(endpointer, [0.0] * 10 + [0.3] * 3) == ["BargeInSuspected", "SpeechStarted"]
+    assert endpointer.set_bear_speaking(False) == []  # the reply ended meanwhile
+    after = _feed(endpointer, [0.3] * 10 + [0.0] * 20, t0=0.416)
+    assert [n for n in after if n != "SpeechPaused"] == ["SpeechEnded"]  # nothing to stop
