@@ -6,7 +6,7 @@ time, so those are refused unless already present in hibari's cache (copied ther
 
 from __future__ import annotations
 
-import _imp
+import importlib.abc
 import sys
 import threading
 from typing import Any
@@ -87,16 +87,25 @@ def _import_dsp_with_numpy_fft() -> None:
     If something already imported scipy.fft, there is nothing to save and nothing is hidden."""
     if "hibari.dsp" in sys.modules or "scipy.fft" in sys.modules:
         return
-    # the global import lock: no other thread may import scipy.fft while it is hidden
-    _imp.acquire_lock()
+    # Hidden from this thread only: another thread importing scipy (the enhancement stage) is
+    # unaffected, and no import lock is held (holding one while importing can deadlock).
+    finder = _HideFromThisThread({"scipy", "scipy.fft"})
+    sys.meta_path.insert(0, finder)
     try:
-        sys.modules["scipy.fft"] = None  # type: ignore[assignment]  # import raises ImportError
-        try:
-            import hibari.dsp  # noqa: F401
-        finally:
-            del sys.modules["scipy.fft"]
+        import hibari.dsp  # noqa: F401
     finally:
-        _imp.release_lock()
+        sys.meta_path.remove(finder)
+
+
+class _HideFromThisThread(importlib.abc.MetaPathFinder):
+    """A finder that makes importing ``names`` fail in the thread that created it."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names, self.thread = names, threading.get_ident()
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname in self.names and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"{fullname} is hidden from hibari: numpy's FFT is enough")
 
 
 def _session_without_arena(model: str, threads: int) -> Any:

@@ -65,3 +65,28 @@ def test_the_voice_and_the_emotion_stage_work_without_scipy_or_an_arena() -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["numpy", "False", "1", "False"], done.stdout
+
+
+def test_scipy_is_hidden_from_the_loading_thread_only() -> None:
+    # another thread (the enhancement stage loading beside the voice) still imports scipy.fft
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        from processors.speech.tts.hibari import _HideFromThisThread
+
+        finder = _HideFromThisThread({"scipy", "scipy.fft"})
+        sys.meta_path.insert(0, finder)
+        try:
+            import scipy.fft
+        except ModuleNotFoundError:
+            print("hidden")
+        other = threading.Thread(target=lambda: print(__import__("scipy.fft").fft.__name__))
+        other.start()
+        other.join()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["hidden", "scipy.fft"], done.stdout
