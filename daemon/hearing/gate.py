@@ -222,6 +222,8 @@ class ListeningGate:
             await self.say(kind, LINES[kind])
         except Exception as exc:  # e.g. no output device: one line, the bear keeps going
             log.error("parental: the %s line could not be said (%s: %s)", kind, _name(exc), exc)
+        else:
+            log.info("parental: the %s line was said", kind)
 
     # -- the parent's levers ----------------------------------------------------------------------
     def extend_today(self, minutes: int) -> dict[str, Any]:

@@ -37,6 +37,11 @@ def test_the_sleeping_bear_says_so_once_and_keeps_nothing(audio_rig: Any, tmp_pa
     config.write_text(
         f'[history]\npath = "{db}"\n\n[health]\nport = {port}\n\n'
         '[parental]\nquiet_hours = ["03:00-04:00"]\n'
+        # Half duplex: this rig's microphone does not hear the speaker at all, and there the echo
+        # canceller's filter goes wrong and adds the bear's voice (ERLE -30 dB); the line was
+        # paused six times and ran past the fixed wait (fresh-clone run, 2026-12-06). Quiet hours
+        # are what this test is about; barge-in has its own rig tests, with an echo path.
+        "\n[audio]\nbarge_in = false\n"
     )
     now = dt.datetime.now(dt.UTC)
     offset = (now.replace(hour=3, minute=30, second=0, microsecond=0) - now).total_seconds()
@@ -56,7 +61,9 @@ def test_the_sleeping_bear_says_so_once_and_keeps_nothing(audio_rig: Any, tmp_pa
         audio_rig.play_into_mic(child)
         wait_until(lambda: _refused(port) >= 1, 30, "the first refused utterance", d)
         wait_until(lambda: "parental: speaking the sleeping line" in d.log.read_text(), 10, "", d)
-        time.sleep(12.0)  # the line plays out (the VAD is gated while the bear speaks)
+        # the line plays out (the VAD is gated while the bear speaks, and for the echo's tail)
+        wait_until(lambda: "parental: the sleeping line was said" in d.log.read_text(), 30, "", d)
+        time.sleep(0.5)
         audio_rig.play_into_mic(child)
         wait_until(lambda: _refused(port) >= 2, 30, "the second refused utterance", d)
         time.sleep(4.0)
