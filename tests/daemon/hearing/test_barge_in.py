@@ -12,6 +12,7 @@ from daemon.hearing.frames import AudioFrame
 from daemon.hearing.vad.energy import EnergyVad
 from tests.daemon.hearing.duplex_sim import FADE, STOP_DRAIN, Room, run_duplex
 from tests.daemon.hearing.speech import espeak, load, voiced_bounds
+from tests.daemon.hearing.test_endpointing import LevelVad
 
 RATE = 16_000
 STORY = (
@@ -234,19 +235,6 @@ def test_a_duplex_endpointer_ends_the_childs_turn_when_the_bear_starts() -> None
     assert not endpointer.in_speech
 
 
-class _LevelVad:
-    """Voiced when the window's peak is over 0.1 (tests the endpointer's logic only)."""
-
-    name = "level"
-    window = 512
-
-    def __call__(self, window: np.ndarray) -> float:
-        return 1.0 if float(np.abs(window).max()) > 0.1 else 0.0
-
-    def reset(self) -> None:
-        pass
-
-
 def _feed(endpointer: Endpointer, windows: list[float], t0: float = 0.0) -> list[str]:
     """Windows of 512 samples at the given amplitude; the names of the events they bring."""
     names = []
@@ -260,7 +248,7 @@ def test_a_short_burst_over_the_bear_pauses_it_but_is_dismissed_not_a_stop() -> 
     # what failed a fresh-machine run once: the bear's echo, uncancelled for a moment, passed the
     # guard as two loud voiced windows; the onset was 0.12 s long and the story was lost
     guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=4, min_dbfs=-40)
-    endpointer = Endpointer(_LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
+    endpointer = Endpointer(LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
     endpointer.set_bear_speaking(True)
     quiet, loud = 0.0, 0.3
     burst = _feed(endpointer, [quiet] * 10 + [loud] * 4 + [quiet] * 20)
@@ -274,7 +262,7 @@ def test_a_short_burst_over_the_bear_pauses_it_but_is_dismissed_not_a_stop() -> 
 
 def test_with_one_hit_the_bear_still_pauses_before_the_stop_is_confirmed() -> None:
     guard = OnsetGuard(lambda t, d: 0.0, hits=1, span=1, min_dbfs=-40)
-    endpointer = Endpointer(_LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
+    endpointer = Endpointer(LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
     endpointer.set_bear_speaking(True)
     events = _feed(endpointer, [0.0] * 10 + [0.3] * 11)
     assert events == ["BargeInSuspected", "SpeechStarted", "BargeIn"]
@@ -282,7 +270,7 @@ def test_with_one_hit_the_bear_still_pauses_before_the_stop_is_confirmed() -> No
 
 def test_a_pending_barge_in_ends_with_the_bears_reply_and_the_child_goes_on() -> None:
     guard = OnsetGuard(lambda t, d: 0.0, hits=2, span=4, min_dbfs=-40)
-    endpointer = Endpointer(_LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
+    endpointer = Endpointer(LevelVad(), duplex=True, onset_guard=guard, min_speech_ms=250)
     endpointer.set_bear_speaking(True)
     assert _feed(endpointer, [0.0] * 10 + [0.3] * 3) == ["BargeInSuspected", "SpeechStarted"]
     assert endpointer.set_bear_speaking(False) == []  # the reply ended meanwhile
