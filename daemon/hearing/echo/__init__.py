@@ -4,7 +4,8 @@
 monotonic clock; ``delay`` estimates how late they come back into the microphone;
 ``canceller.EchoCanceller`` subtracts their echo with a partitioned-block frequency-domain
 adaptive filter and measures ERLE (``stats.EchoStats``); ``toeplitz`` solves the filter by
-least squares and ``taps`` turns and moves its two forms.
+least squares, ``guard`` judges by it whether the reference explains the microphone at all, and
+``taps`` turns and moves its two forms.
 """
 
 from daemon.hearing.echo.canceller import EchoCanceller

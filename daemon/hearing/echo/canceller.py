@@ -8,10 +8,11 @@ converge within a second of speech once it is close, but a new room (the first r
 daemon starts) or a moved echo path would take it many seconds; so while the ERLE is below
 ``LEARNT_DB`` the filter is also solved directly, by least squares over the last second, at each
 delay estimate, and the solution replaces the adapted filter when it explains the microphone
-clearly better. Adaptation stops while the residual is much louder than the
-predicted echo (double talk: the child speaks over the bear), so the child's voice does not
-teach the filter to cancel the child; that is heard late for a soft start, so a confirmed
-barge-in also sends the filter back to before the child began (``forget_since``).
+clearly better; the filter adapts only while one shows that the reference explains most of it,
+and no block leaves louder than it came (``guard.py``). Adaptation stops while the residual is
+much louder than the predicted echo (double talk: the child speaks over the bear), so the child's
+voice does not teach the filter to cancel the child; that is heard late for a soft start, so a
+confirmed barge-in also sends the filter back to before the child began (``forget_since``).
 
 :meth:`EchoCanceller.echo_level` says how loud the bear's leftover echo is expected to be at a
 given time (the reference's recent power x the learnt echo path gain / the ERLE): a voice must be
@@ -29,10 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from daemon.hearing.echo.delay import coherence, estimate_delay
+from daemon.hearing.echo.guard import judge
 from daemon.hearing.echo.reference import PlaybackReference
-from daemon.hearing.echo.stats import EchoStats
+from daemon.hearing.echo.stats import EchoStats, remember
 from daemon.hearing.echo.taps import shifted, to_taps, to_weights
-from daemon.hearing.echo.toeplitz import least_squares_filter
 from daemon.hearing.frames import SAMPLE_RATE, AudioFrame
 
 Float32Array = npt.NDArray[np.float32]
@@ -58,9 +59,6 @@ COPIES = 0.3  # ... this well (rig: the bear's residual p50 0.51; a child's firs
 LEARNT_DB = 15.0  # the room counts as learnt once the ERLE has reached this
 MOVED = 32  # a new run's delay this many samples (2 ms) off the last one: the timing moved
 SOLVE_SPAN = round(1.0 * SAMPLE_RATE)  # solved over the last second: after a slip, mostly new
-SOLVE_GAIN = 2.0  # a least-squares solution replaces the filter when its residual is 3 dB lower
-SOLVE_FIT_DB = 10.0  # ... and it explains the microphone this well (no child in the span)
-HISTORY = 64  # per-run measurements kept for the health check and the benchmark
 SNAPSHOT_BLOCKS = 16  # the filter is kept every 256 ms, the last five (1.3 s): see forget_since
 
 
@@ -113,6 +111,7 @@ class EchoCanceller:
         self._learnt = False  # the ERLE once reached LEARNT_DB: a slip can be told from a voice
         self._start_mic = self._start_res = 0.0  # this run's first 0.5 s of echo ...
         self._start_blocks = 0  # ... in so many blocks, double talk or not
+        self._explained = False  # the last solution explained the microphone: it may adapt
 
     # -- streaming -------------------------------------------------------------------------
     def process(self, frame: AudioFrame) -> AudioFrame:
@@ -195,7 +194,8 @@ class EchoCanceller:
             if double_talk:
                 self.stats.double_talk_blocks += 1
             else:
-                self._adapt(residual)
+                if self._explained:
+                    self._adapt(residual)
                 self._track_erle(mic_pow, res_pow)
                 if span_power > REF_ACTIVE:
                     self.path_gain = 0.95 * self.path_gain + 0.05 * mic_pow / span_power
@@ -226,6 +226,9 @@ class EchoCanceller:
             level = res_pow
             self.stats.uncancelled_blocks += 1
         self._levels.append((at + self._stamp_offset, level))
+        if res_pow > mic_pow:  # the filter added more than it removed: the microphone goes on
+            self.stats.passed_blocks += 1
+            return mic
         return residual
 
     def _echo_like(self) -> bool:
@@ -291,7 +294,7 @@ class EchoCanceller:
         self._start_mic, self._start_res = self._start_mic + mic_pow, self._start_res + res_pow
         if self._start_blocks == START_BLOCKS and self._start_res > 0 < self._start_mic:
             start_db = 10 * float(np.log10(self._start_mic / self._start_res))
-            self._remember(self.stats.start_erle_db, start_db)
+            remember(self.stats.start_erle_db, start_db)
             if start_db < (self.stats.erle_db or 0.0) - START_DROP_DB:
                 self.stats.erle_db = start_db  # and adaptation resumes (no longer "converged")
                 self._erle_mic = self._start_mic / START_BLOCKS
@@ -327,28 +330,25 @@ class EchoCanceller:
         that best predict it from the aligned reference (Wiener-Hopf: the reference's Toeplitz
         autocorrelation against its cross-correlation with the microphone). Taken only when it
         beats the adapted filter on the same span and fits well, so a child's voice in the span
-        (which no filter can predict) never becomes the room."""
+        (which no filter can predict) never becomes the room; it says if the filter may adapt."""
         mic = np.concatenate(self._mic_history)[-SOLVE_SPAN:].astype(np.float64)
         ref = self.reference.read_at(end - mic.size - self._offset, mic.size).astype(np.float64)
         if float(np.mean(np.square(ref))) < REF_ACTIVE or not np.any(mic):
             return
-        current = to_taps(self._weights)
-        solved, new_res, old_res = least_squares_filter(mic, ref, current)
-        span_pow = float(np.mean(np.square(mic[current.size :])))
-        fit = span_pow / max(new_res, 1e-20)
-        if new_res * SOLVE_GAIN > old_res or fit < 10 ** (SOLVE_FIT_DB / 10):
-            return
-        self._weights = to_weights(solved, self.partitions)
-        # the running ERLE starts from what the solution achieves, not from the old filter's
-        self._erle_mic = span_pow
-        self._erle_res = new_res
-        self.stats.erle_db = 10 * float(np.log10(fit))
-        self.stats.solves += 1
-
-    @staticmethod
-    def _remember(history: list[float], value: float) -> None:
-        history.append(round(value, 1))
-        del history[:-HISTORY]
+        fit = judge(mic, ref, to_taps(self._weights))
+        self._explained = fit.explains
+        if fit.only_adds:  # its echo path is gone (a headset, a speakerphone's own canceller)
+            self._weights[:] = 0.0
+            self._snapshots.clear()
+            self.stats.erle_db, self._erle_mic, self._erle_res = None, 0.0, 0.0
+            self._run_blocks = 0
+            self.stats.dropped += 1
+        elif fit.replaces:
+            self._weights = to_weights(fit.taps, self.partitions)
+            # the running ERLE starts from what the solution achieves, not from the old filter's
+            self._erle_mic, self._erle_res = fit.mic, fit.solved
+            self.stats.erle_db = fit.db
+            self.stats.solves += 1
 
     # -- bulk delay ------------------------------------------------------------------------
     def _update_delay(self, end: int) -> None:
@@ -368,7 +368,7 @@ class EchoCanceller:
         # alignment is taken only once three estimates in a row agree on it.
         first_of_run = not self._candidates
         if first_of_run:
-            self._remember(self.stats.run_delays_ms, estimate.samples / SAMPLE_RATE * 1000)
+            remember(self.stats.run_delays_ms, estimate.samples / SAMPLE_RATE * 1000)
         self._candidates.append(offset)
         agreed = len(self._candidates) == 3 and max(self._candidates) - min(self._candidates) <= 32
         if not (first_of_run or agreed):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+HISTORY = 64  # per-run measurements kept for the health check and the benchmark
+
 
 @dataclass
 class EchoStats:
@@ -15,6 +17,8 @@ class EchoStats:
     double_talk_blocks: int = 0
     uncancelled_blocks: int = 0  # echo-only blocks the filter failed on (its path moved)
     solves: int = 0  # least-squares solutions taken (a new room, or an echo path that moved)
+    passed_blocks: int = 0  # blocks handed on as heard: the filter's residual was louder
+    dropped: int = 0  # filters dropped: they predicted an echo the microphone did not hear
     mic_energy: float = 0.0  # totals over echo-only blocks past the warm-up (whole-run ERLE)
     residual_energy: float = 0.0
     run_delays_ms: list[float] = field(default_factory=list)  # each run's first usable estimate
@@ -34,4 +38,11 @@ class EchoStats:
             "echo_blocks": self.echo_blocks,
             "double_talk_blocks": self.double_talk_blocks,
             "uncancelled_blocks": self.uncancelled_blocks,
+            "passed_blocks": self.passed_blocks,
         }
+
+
+def remember(history: list[float], value: float) -> None:
+    """Add a per-run measurement (to 0.1) to ``history``, which keeps the last ``HISTORY``."""
+    history.append(round(value, 1))
+    del history[:-HISTORY]
