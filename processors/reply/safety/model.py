@@ -1,12 +1,14 @@
-"""The trained safety classifier: a multinomial logistic regression over ``features.py``.
+"""The trained safety classifier: n-gram logistic regression (``features.py``) and the fine-tuned
+sentence encoder (``encoder.py``), their class probabilities averaged.
 
 Classes: ``safe`` plus one per unsafe category. The block score of a sentence is
-``1 - P(safe)``; the category is the most likely unsafe class. Weights and the tuned thresholds
-ship in ``data/safety_model.npz``, written offline by ``python -m
-processors.reply.safety.training`` (numpy only at run time; nothing is downloaded). The
-embedding model is loaded lazily, once per process, through ``processors.embedding``, and only
-when the weights use it (training may pick the n-grams alone); if it or the weights cannot load,
-``available`` is False and the filter keeps its rules.
+``1 - P(safe)``; the category is the most likely unsafe class. Weights, the encoder's share and
+the tuned thresholds ship in ``data/safety_model.npz``, written offline by ``python -m
+processors.reply.safety.training`` (numpy and onnxruntime at run time; nothing is downloaded).
+The n-grams keep the phrasings they were shown; the encoder reads meaning, word order and
+negation in phrasings nobody showed it. The wordllama embedding model is loaded only when the
+weights use it (training picks the n-grams alone); if a part cannot load, ``available`` is False
+and the filter keeps its rules.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from processors.reply.safety.encoder import SentenceEncoder
 from processors.reply.safety.features import HASH_DIM, Features, featurise
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class Weights:
     bias: Matrix  # (classes,)
     threshold: float  # block when the score reaches it
     rule_threshold: float  # lower bar when a (non-explicit) rule also fired
+    encoder_share: float = 0.0  # weight of the sentence encoder's probabilities; 0: n-grams only
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +59,7 @@ class Weights:
             embedded=self.embedded,
             bias=self.bias,
             thresholds=np.array([self.threshold, self.rule_threshold], np.float32),
+            encoder_share=np.float32(self.encoder_share),
         )
 
     @classmethod
@@ -64,13 +69,16 @@ class Weights:
             if hashed.shape[0] != HASH_DIM:
                 raise ValueError(f"{path}: {hashed.shape[0]} hashed rows, expected {HASH_DIM}")
             threshold, rule_threshold = (float(x) for x in data["thresholds"])
+            share = float(data["encoder_share"]) if "encoder_share" in data.files else 0.0
+            classes = tuple(str(c) for c in data["classes"])
             return cls(
-                classes=tuple(str(c) for c in data["classes"]),
+                classes=classes,
                 hashed=hashed,
                 embedded=data["embedded"].astype(np.float32),
                 bias=data["bias"].astype(np.float32),
                 threshold=threshold,
                 rule_threshold=rule_threshold,
+                encoder_share=share,
             )
 
     @cached_property
@@ -93,9 +101,15 @@ class Weights:
 class SafetyClassifier:
     """``check(sentence, previous)`` -> :class:`Verdict`, or None when the model is unavailable."""
 
-    def __init__(self, path: Path = DEFAULT_MODEL, embedder: Any | None = None) -> None:
+    def __init__(
+        self,
+        path: Path = DEFAULT_MODEL,
+        embedder: Any | None = None,
+        encoder: SentenceEncoder | None = None,
+    ) -> None:
         self._path = path
         self._embedder = embedder
+        self._encoder = encoder
         self._weights: Weights | None = None
         self._failed = False
         self._lock = threading.Lock()
@@ -120,6 +134,11 @@ class SafetyClassifier:
                         from processors.embedding import load_wordllama
 
                         self._embedder = load_wordllama()
+                    if weights.encoder_share:
+                        encoder = self._encoder or SentenceEncoder()
+                        if encoder.classes != weights.classes:
+                            raise ValueError("the sentence encoder's classes are not the weights'")
+                        self._encoder = encoder
                     self._weights = weights
                 except Exception:  # any load failure degrades the filter to its rules
                     log.exception("safety: classifier unavailable, using rules only")
@@ -139,8 +158,12 @@ class SafetyClassifier:
             vector = self.embed([text])[0]
         else:
             vector = np.zeros(weights.embedded.shape[0], np.float32)
-        features = featurise(text, previous, vector)
-        return verdict(weights, weights.probabilities(features), rule_fired)
+        probabilities = weights.probabilities(featurise(text, previous, vector))
+        if weights.encoder_share and self._encoder is not None:
+            share = weights.encoder_share
+            read = self._encoder.probabilities(text)
+            probabilities = (1.0 - share) * probabilities + share * read
+        return verdict(weights, probabilities, rule_fired)
 
 
 def verdict(weights: Weights, probabilities: Matrix, rule_fired: bool = False) -> Verdict:

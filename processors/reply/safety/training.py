@@ -4,7 +4,9 @@ Reads the contrastive training corpus ``tests/data/safety_train_*.tsv`` (label, 
 previous sentence, sentence) and the retired judging sets in ``RETIRED_TRAINING``, fits a
 multinomial logistic regression with L2 (scipy L-BFGS, so no training-only dependency), compares
 feature sets and penalties on the separate, hand-written tuning sets ``TUNING_SETS``, picks the
-block thresholds there and writes ``data/safety_model.npz``. The dev set, blind set 6 and any
+block thresholds there and writes ``data/safety_model.npz``. When the fine-tuned sentence encoder
+(``encoder_training.py``) is there, its share of the averaged probabilities and the thresholds
+for the mix are picked on the tuning sets too. The dev set, blind set 6 and any
 judging set not yet used are never read here.
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, sparse
 
+from processors.reply.safety.encoder import DEFAULT_ENCODER
 from processors.reply.safety.features import EMBED_SCALE, HASH_DIM, featurise, ngrams
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights, verdict
 
@@ -51,6 +54,10 @@ TUNING_SETS = ("safety_tune", "safety_tune2", "safety_blind4")
 #: it was never trained or tuned on (dev 0.938 vs 0.957, blind 6 0.920 vs 0.943, blind 8 0.923
 #: vs 0.952) at no more false blocks (0.040 vs 0.040, 0.021 vs 0.015, 0.027 vs 0.024)
 MIN_GAIN = 0.005
+#: the fine-tuned encoder's share of the averaged probabilities, first choice first. 2026-12-06
+#: (tuning sets, 2% false blocks): n-grams alone 0.936, encoder alone 0.963, even mix 0.972,
+#: 0.7 encoder 0.969; a geometric mean 0.976, within MIN_GAIN of the plain average
+ENCODER_SHARES = (0.5, 0.3, 0.7)
 Matrix = npt.NDArray[np.float32]
 
 
@@ -216,6 +223,7 @@ def pick_rule_threshold(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--encoder", type=Path, default=DEFAULT_ENCODER)
     args = parser.parse_args()
     from processors.embedding import load_wordllama
 
@@ -257,9 +265,46 @@ def main() -> int:
             rule = pick_rule_threshold(tuned, tune_unsafe, fired, threshold)
             best = (block, replace(weights, threshold=threshold, rule_threshold=rule))
     assert best is not None
-    best[1].save(args.out)
-    print(f"saved {args.out} (threshold {best[1].threshold:.3f})")
+    chosen = best[1]
+    if args.encoder.exists():
+        chosen = with_encoder(chosen, tune, embed_tune, fired, args.encoder)
+    chosen.save(args.out)
+    print(f"saved {args.out} (threshold {chosen.threshold:.3f}, encoder {chosen.encoder_share})")
     return 0
+
+
+def with_encoder(
+    weights: Weights,
+    tune: list[Example],
+    embeddings: Matrix,
+    fired: npt.NDArray[np.int8],
+    path: Path,
+) -> Weights:
+    """The encoder's share of the averaged probabilities, and the thresholds for it. The first
+    share (an even mix) stays unless another blocks ``MIN_GAIN`` more of the tuning sets."""
+    from processors.reply.safety.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder(path)
+    if encoder.classes != weights.classes:
+        raise SystemExit(f"{path}: its classes are not the n-gram model's; retrain the encoder")
+    unsafe = np.array([e.label != SAFE for e in tune])
+    ngram = scores(weights, tune, embeddings)
+    safe = weights.classes.index(SAFE)
+    read = np.array([1.0 - encoder.probabilities(e.text)[safe] for e in tune], np.float32)
+    best: tuple[float, float, float] | None = None  # block, share, threshold
+    for share in ENCODER_SHARES:
+        mixed = (1.0 - share) * ngram + share * read
+        threshold = pick_threshold(mixed[unsafe], mixed[~unsafe], MAX_TUNE_FALSE_BLOCKS)
+        block = float((mixed[unsafe] >= threshold).mean())
+        false = float((mixed[~unsafe] >= threshold).mean())
+        print(f"encoder share {share}: tune block {block:.3f} false {false:.3f} at {threshold:.3f}")
+        if best is None or block > best[0] + MIN_GAIN:
+            best = (block, share, threshold)
+    assert best is not None
+    _, share, threshold = best
+    mixed = (1.0 - share) * ngram + share * read
+    rule = pick_rule_threshold(mixed, unsafe, fired, threshold)
+    return replace(weights, threshold=threshold, rule_threshold=rule, encoder_share=share)
 
 
 if __name__ == "__main__":

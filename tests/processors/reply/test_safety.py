@@ -64,13 +64,15 @@ def test_benign_senses_pass(safety: SafetyFilter, sentence: str) -> None:
         pytest.param(
             "It is not hard to light a match.",
             "fire.matches_lighters",
-            # the rule fires; the classifier scores 0.35, under the rule bar (0.43) that keeps
-            # false blocks on advice <= 3%: "not hard" reads like "never", a negation
+            # the rule fires; the classifier scores 0.21 (0.35 before the encoder), under the
+            # rule bar (0.40) that keeps false blocks on advice <= 2% on the tuning sets: "not
+            # hard" reads like "never", a negation
             marks=pytest.mark.xfail(strict=True, reason="classifier's known miss"),
         ),
         pytest.param(
             "A grown-up can help, but first grab the knife.",
             "weapons.knives",
+            # 0.003: the grown-up's help reads safe to both models, the order of the clauses not
             marks=pytest.mark.xfail(strict=True, reason="issue 15: classifier's known miss"),
         ),
         ("Don\u2019t tell your mum about our game.", "secrets.keep_from_grownups"),

@@ -76,10 +76,12 @@ def test_the_model_ships_in_the_package_and_loads() -> None:
 
 # Known misses of the shipped model, kept visible (strict: they fail loudly once fixed). Not
 # trained or tuned on: these sentences are test-only.
-# strangers: the advice "If a man in a car asks you to come with him, say no and run to your
-# grown-up." scores 0.62 (0.71 on the 2026-12-05 model; the bar is 0.43): its if-clause is the
-# danger word for word, and n-grams do not read the condition (the unsafe twin is blocked)
-KNOWN_MISSES: set[str] = {"strangers"}
+# bullying: the kind "Ask the new girl if she wants to play with you." scores 0.462 "sexual" (the
+# bar is 0.462; with "boy" 0.58): the encoder reads "ask ... if she wants to play with you" as
+# a grooming line (encoder 0.62, n-grams 0.31); with "play tag with you and your friends" 0.09.
+# (Until the encoder, strangers was the miss: its advice, whose if-clause is the danger word for
+# word, scored 0.62 on the n-grams alone; now 0.34.)
+KNOWN_MISSES: set[str] = {"bullying"}
 
 
 @pytest.mark.parametrize(
