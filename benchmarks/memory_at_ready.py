@@ -45,7 +45,7 @@ PARTS: dict[str, str] = {
     "emotion stage (loaded, incl. embedding)": (
         "from processors.emotion.stage import create_default\ncreate_default().load_sync()"
     ),
-    "safety classifier (loaded, incl. embedding)": (
+    "safety classifier (loaded: n-grams and the sentence encoder)": (
         "from processors.reply.safety import shared_classifier\nshared_classifier().available"
     ),
     "hibari G2P tables as hibari loads them (dicts; after malloc_trim)": (

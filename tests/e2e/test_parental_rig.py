@@ -37,11 +37,10 @@ def test_the_sleeping_bear_says_so_once_and_keeps_nothing(audio_rig: Any, tmp_pa
     config.write_text(
         f'[history]\npath = "{db}"\n\n[health]\nport = {port}\n\n'
         '[parental]\nquiet_hours = ["03:00-04:00"]\n'
-        # Half duplex: this rig's microphone does not hear the speaker at all, and there the echo
-        # canceller's filter goes wrong and adds the bear's voice (ERLE -30 dB); the line was
-        # paused six times and ran past the fixed wait (fresh-clone run, 2026-12-06). Quiet hours
-        # are what this test is about; barge-in has its own rig tests, with an echo path.
-        "\n[audio]\nbarge_in = false\n"
+        # Full duplex, the default: this rig's microphone does not hear the speaker at all. The
+        # echo canceller once learnt noise as an echo there and added the bear's voice (ERLE -30
+        # dB), and the line was paused six times (fresh-clone run, 2026-12-06); the sleeping line
+        # now plays unpaused (asserted below), which checks echo/guard.py on a real device
     )
     now = dt.datetime.now(dt.UTC)
     offset = (now.replace(hour=3, minute=30, second=0, microsecond=0) - now).total_seconds()
@@ -75,6 +74,8 @@ def test_the_sleeping_bear_says_so_once_and_keeps_nothing(audio_rig: Any, tmp_pa
     log = d.log.read_text()
     assert log.count("parental: speaking the sleeping line") == 1
     assert "could not be said" not in log, log[-2000:]
+    # nothing but the bear's own voice reached the microphone path while it spoke: no pause
+    assert "barge-in dismissed" not in log and "spoke over the bear" not in log, log[-3000:]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM interactions").fetchone() == (0,)
     heard = _transcribe(bear).lower()
