@@ -7,7 +7,7 @@ that whatever follows a dangerous sentence is dangerous ("Ask your mum to help y
 the big knife." scored 1.00), so after one blocked sentence it blocked the rest of the reply; the
 n-grams keep the context, scaled down. It ships as
 ``data/safety_encoder.onnx`` (int8 word embeddings and matrices, ~23 MB) with its WordPiece
-tokenizer; ~2 ms a sentence on one thread. Its class probabilities are averaged with the n-gram
+tokenizer; ~1.8 ms a sentence on one thread. Its class probabilities are averaged with the n-gram
 model's (``model.py``), which keeps the phrasings it was shown.
 """
 
@@ -60,7 +60,7 @@ class Tokens:
 
 
 class SentenceEncoder:
-    """``probabilities(text, previous)`` -> the classes' probabilities (training's order)."""
+    """``probabilities(text)`` -> the classes' probabilities, in the order of ``classes``."""
 
     def __init__(self, path: Path = DEFAULT_ENCODER, tokenizer: Path = DEFAULT_TOKENIZER) -> None:
         import onnxruntime as ort
