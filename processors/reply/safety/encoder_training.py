@@ -33,7 +33,7 @@ from torch import nn
 
 from processors.reply.safety.encoder import DEFAULT_ENCODER, DEFAULT_TOKENIZER, Tokens
 from processors.reply.safety.model import SAFE
-from processors.reply.safety.training import Example, load_training
+from processors.reply.safety.training import Example, class_balance, load_training
 
 HIDDEN, HEADS, FEED_FORWARD, LAYERS = 384, 12, 1536, 6
 SEED = 0
@@ -171,10 +171,7 @@ def fine_tune(
     torch.manual_seed(SEED)
     y = np.array([classes.index(e.label) for e in examples])
     # the n-gram model's balance: safe is half the loss, the unsafe classes share the rest
-    counts = np.maximum(np.bincount(y, minlength=len(classes)), 1)
-    per_class = len(y) / (2 * (len(classes) - 1) * counts)
-    per_class[0] = len(y) / (2 * counts[0])
-    sample = per_class[y] * np.array([e.weight for e in examples])
+    sample = class_balance(y, len(classes)) * np.array([e.weight for e in examples])
     weights = torch.from_numpy((sample / sample.mean()).astype(np.float32))
     labels = torch.from_numpy(y)
     encoded = [encode(tokens, e) for e in examples]

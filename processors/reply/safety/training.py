@@ -124,6 +124,17 @@ def design(
     return sparse.hstack([hashed, sparse.csr_matrix(dense)], format="csr")
 
 
+def class_balance(y: npt.NDArray[np.int64], classes: int) -> npt.NDArray[np.float64]:
+    """Per example, its class's loss weight. Safe (class 0) weighs as much as all unsafe classes
+    together, which share their half equally: the block score is 1 - P(safe), so "safe" must not
+    be one small class among twenty-one."""
+    counts = np.maximum(np.bincount(y, minlength=classes), 1).astype(np.float64)
+    per_class = len(y) / (2 * (classes - 1) * counts)
+    per_class[0] = len(y) / (2 * counts[0])
+    balanced: npt.NDArray[np.float64] = per_class[y]
+    return balanced
+
+
 def fit(
     x: sparse.csr_matrix,
     y: npt.NDArray[np.int64],
@@ -135,12 +146,7 @@ def fit(
     n, d = x.shape
     onehot = np.zeros((n, classes))
     onehot[np.arange(n), y] = 1.0
-    # safe weighs as much as all unsafe classes together, which share their half equally: the
-    # block score is 1 - P(safe), so "safe" must not be one small class among nineteen
-    counts = np.maximum(onehot.sum(0), 1)
-    per_class = n / (2 * (classes - 1) * counts)
-    per_class[0] = n / (2 * counts[0])
-    sample = per_class[y] * (1.0 if weight is None else weight)
+    sample = class_balance(y, classes) * (1.0 if weight is None else weight)
 
     def loss(flat: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         w = flat.reshape(d + 1, classes)
