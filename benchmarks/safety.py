@@ -13,7 +13,7 @@ vs ordinary and per category, and p50/p99 ms per sentence (model loaded, embeddi
 
 Without ``--unsafe/--benign`` it prints the tuning sets (thresholds were picked there), the dev
 set (tests/data/safety_judge_*.tsv) and blind set 6 (looked at, never trained or tuned on) and
-blind sets 7 to 11 (the judging sets of the 2026-12-06 models). Blind sets 2, 3 and 5 are
+blind sets 7 to 12 (the judging sets of the 2026-12-06 models). Blind sets 2, 3 and 5 are
 training data now and blind set 4 tunes (processors/reply/safety/training.py).
 Targets (issue 15): block >= 0.95 (gentle >= 0.90), false blocks <= 0.03, <= 5 ms per sentence.
     python benchmarks/safety.py [--unsafe FILE --benign FILE] [--baseline COMMIT | --no-baseline]
@@ -157,6 +157,9 @@ def main() -> int:
         ),
         "BLIND SET 11 (judged the encoder model once, blind 8's brief; not trained/tuned on)": (
             pair("safety_blind11")
+        ),
+        "BLIND SET 12 (everyday bear talk, short/long, and short unsafe lines; judged once)": (
+            pair("safety_blind12")
         ),
     }
     if args.unsafe is not None:

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 import processors.reply.safety.model as model_module
+from processors.reply.llm.offline import _LINES
+from processors.reply.llm.sentences import split_sentences
 from processors.reply.safety import ReplyFilter, SafetyClassifier, SafetyFilter
 from processors.reply.safety.encoder import MAX_TOKENS, SentenceEncoder, Tokens
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights
@@ -125,3 +127,32 @@ def test_weights_without_an_encoder_share_load_as_ngrams_only(tmp_path: Path) ->
     assert Weights.load(path).encoder_share == 0.0
     classifier = SafetyClassifier(path)
     assert classifier.available and classifier._encoder is None
+
+
+# The offline responder's own lines, sentence by sentence as the reply stage filters them.
+# Known false blocks, kept visible (strict): short everyday lines, of which the training corpus
+# has few (0.7 % under 6 words). Blind set 12 (everyday bear talk) put the filter's false blocks
+# on short lines at 0.046 before and after the encoder; these four are where it falls here.
+# "What happens next?" was blocked before the encoder too (n-grams 0.62).
+OFFLINE_MISSES = {
+    "I'm sorry you feel sad. I'm here, and I'm listening.",
+    "Sad feelings are okay. Would a big teddy hug help a little?",
+    "I love your questions! I'm not sure right now. Maybe a grown-up can help us find out.",
+    "That sounds interesting! What happens next?",
+}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(line, marks=pytest.mark.xfail(strict=True, reason="known false block"))
+        if line in OFFLINE_MISSES
+        else line
+        for lines in _LINES.values()
+        for line in lines
+    ],
+)
+def test_the_offline_responders_own_lines_pass(line: str) -> None:
+    reply = ReplyFilter(SafetyFilter())
+    for sentence in split_sentences(line):
+        assert reply.apply(sentence) == sentence
