@@ -296,7 +296,7 @@ def with_encoder(
     ngram = scores(weights, tune, embeddings)
     safe = weights.classes.index(SAFE)
     read = np.array([1.0 - encoder.probabilities(e.text)[safe] for e in tune], np.float32)
-    best: tuple[float, float, float] | None = None  # block, share, threshold
+    best: tuple[float, float, float, Matrix] | None = None  # block, share, threshold, scores
     for share in ENCODER_SHARES:
         mixed = (1.0 - share) * ngram + share * read
         threshold = pick_threshold(mixed[unsafe], mixed[~unsafe], MAX_TUNE_FALSE_BLOCKS)
@@ -304,10 +304,9 @@ def with_encoder(
         false = float((mixed[~unsafe] >= threshold).mean())
         print(f"encoder share {share}: tune block {block:.3f} false {false:.3f} at {threshold:.3f}")
         if best is None or block > best[0] + MIN_GAIN:
-            best = (block, share, threshold)
+            best = (block, share, threshold, mixed)
     assert best is not None
-    _, share, threshold = best
-    mixed = (1.0 - share) * ngram + share * read
+    _, share, threshold, mixed = best
     rule = pick_rule_threshold(mixed, unsafe, fired, threshold)
     return replace(weights, threshold=threshold, rule_threshold=rule, encoder_share=share)
 

@@ -19,3 +19,15 @@ ECHO_STORY = (
 def bear(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     audio = load(espeak(ECHO_STORY, tmp_path_factory.mktemp("echo") / "bear.wav"))
     return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """The child's "Stop teddy, stop!" over the bear in the echo tests."""
+    audio = load(
+        espeak(
+            "Stop teddy, stop! I want to ask something else.",
+            tmp_path_factory.mktemp("echo") / "child.wav",
+        )
+    )
+    return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,16 +11,9 @@ from daemon.hearing.echo.canceller import PRE_DELAY
 from daemon.hearing.echo.delay import coherence, estimate_delay
 from daemon.hearing.frames import AudioFrame
 from tests.daemon.hearing.duplex_sim import T0, erle_db, room_response
-from tests.daemon.hearing.speech import espeak, load, voiced_bounds
+from tests.daemon.hearing.speech import voiced_bounds
 
 RATE = 16_000
-
-
-@pytest.fixture(scope="module")
-def child(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    path: Path = tmp_path_factory.mktemp("echo") / "child.wav"
-    audio = load(espeak("Stop teddy, stop! I want to ask something else.", path))
-    return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)
 
 
 def test_reference_lays_blocks_end_to_end_and_reanchors_after_a_pause() -> None:

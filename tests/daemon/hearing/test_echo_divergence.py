@@ -6,26 +6,15 @@ cancel any."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from daemon.hearing.echo import EchoCanceller, PlaybackReference
 from daemon.hearing.frames import AudioFrame
 from tests.daemon.hearing.duplex_sim import T0, erle_db, room_response
-from tests.daemon.hearing.speech import espeak, load
 
 RATE = 16_000
 WINDOW = RATE // 2  # the output's loudness is compared with the microphone's over 0.5 s ...
 MARGIN_DB = 1.0  # ... and may exceed it by this much at most
-
-
-@pytest.fixture(scope="module")
-def child(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    path: Path = tmp_path_factory.mktemp("echo") / "child.wav"
-    audio = load(espeak("Stop teddy, stop! I want to ask something else.", path))
-    return (audio * (0.3 / np.max(np.abs(audio)))).astype(np.float32)
 
 
 def _without_echo(line: np.ndarray, mic: np.ndarray) -> tuple[np.ndarray, EchoCanceller]:
