@@ -3,11 +3,13 @@
 Each part is imported/loaded in a fresh interpreter (``python -c``) that then reads its own VmRSS
 from /proc/self/status; the table subtracts a bare interpreter measured in the same run, so a row
 is "this part on its own, over python". Parts share libraries (numpy, onnxruntime), so rows do not
-add up to the daemon's total; ``--daemon`` also starts ``teddy run --input replay:`` (silence) as
+add up to the daemon's total; ``--sequence`` loads the daemon's parts one after another in one
+interpreter, in the daemon's order, and prints what each adds (rows that do add up);
+``--daemon`` also starts ``teddy run --input replay:`` (silence) as
 benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200.
 
     .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR] [--speech WAV]]
-        [--env NAME=VALUE]
+        [--env NAME=VALUE] [--sequence]
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ PARTS: dict[str, str] = {
     "scipy.fft (no longer at ready: hibari and the pitch tracker use numpy's)": "import scipy.fft",
     "scipy.signal (the enhancement stage: not at ready by default)": "import scipy.signal",
     "soxr (resampling)": "import soxr",
-    "av (PyAV, imported by faster-whisper)": "import av",
+    "av (PyAV: faster-whisper imports it; teddy defers it to a file decode)": "import av",
     "onnxruntime (import)": "import onnxruntime",
     "STT: faster-whisper tiny.en int8 (loaded)": (
         "from processors.stt.stage import Transcriber\n"
@@ -67,6 +69,55 @@ PARTS: dict[str, str] = {
     "daemon.app (import, nothing loaded)": "import daemon.app",
 }
 
+# The daemon's parts in the order it loads them, in one interpreter: what each one adds.
+SEQUENCE: dict[str, str] = {
+    "glibc malloc set as `teddy run` sets it (daemon/ops/malloc.py)": (
+        "from daemon.ops import malloc\nmalloc.limit_arenas(); malloc.fix_mmap_threshold()"
+    ),
+    "daemon.app (imports: aiohttp, pydantic, numpy, PortAudio's module...)": "import daemon.app",
+    "onnxruntime": "import onnxruntime",
+    "VAD: Silero session": "from daemon.hearing.vad.silero import SileroVad\n_v = SileroVad()",
+    "STT: tiny.en loaded (CTranslate2, tokenizer; PyAV deferred)": (
+        "from processors.stt.stage import Transcriber\n"
+        "_t = Transcriber.from_config({'model': 'tiny.en'}); _t.load_sync()"
+    ),
+    "emotion stage (embedding, tokenizer, models)": (
+        "from processors.emotion.stage import create_default\n_e = create_default(); _e.load_sync()"
+    ),
+    "safety classifier (n-grams + sentence encoder)": (
+        "from processors.reply.safety import shared_classifier\nshared_classifier().available"
+    ),
+    "TTS: hibari (loaded + warm-up)": (
+        "from processors.speech.tts.hibari import HibariBackend\n_h = HibariBackend(); _h.load()"
+    ),
+    "heap trimmed, as at ready": "malloc.relax_mmap_threshold(); malloc.trim()",
+}
+READ_RSS_AS = (
+    "\ndef _rss():\n    for _l in open('/proc/self/status'):\n"
+    "        if _l.startswith('VmRSS:'): return int(_l.split()[1]) / 1024\n"
+)
+
+
+def measure_sequence(env: dict[str, str]) -> None:
+    code = READ_RSS_AS + "_last = _rss()\n"
+    for i, part in enumerate(SEQUENCE.values()):
+        code += f"{part}\n_now = _rss(); print('STEP', {i}, _now - _last, _now); _last = _now\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        check=False,
+    )
+    steps = [line.split() for line in proc.stdout.splitlines() if line.startswith("STEP ")]
+    if len(steps) != len(SEQUENCE):
+        print(proc.stderr[-1500:], file=sys.stderr)
+    print("| part, loaded after the rows above (one interpreter) | adds | total |")
+    print("|---|---|---|")
+    for name, (_, _, added, total) in zip(SEQUENCE, steps, strict=False):
+        print(f"| {name} | {float(added):+.0f} MiB | {float(total):.0f} MiB |")
+
 
 def measure(code: str, env: dict[str, str]) -> float:
     proc = subprocess.run(
@@ -95,8 +146,14 @@ def main() -> None:
         help="with --daemon: a WAV the replay says after 3 s; RSS is also read after its reply",
     )
     parser.add_argument("--only", help="measure only parts whose name contains this")
+    parser.add_argument(
+        "--sequence", action="store_true", help="only the daemon's parts, one after another"
+    )
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
+    if args.sequence:
+        measure_sequence(env)
+        return
     base = measure(PARTS["python (baseline)"], env)
     print(
         f"| part (fresh interpreter{', ' + ' '.join(args.env) if env else ''}) | RSS over python |"

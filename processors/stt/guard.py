@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from processors.audio.samples import TARGET_RATE, Float32Array
+from processors.stt import pyav
 from processors.stt.errors import UtteranceRejected
 from processors.stt.loops import (
     MAX_WORDS_PER_S,
@@ -65,6 +66,7 @@ class SpeechStats:
 
 def speech_stats(audio: Float32Array, threshold: float = 0.5) -> SpeechStats:
     """Seconds of speech Silero VAD finds in 16 kHz ``audio`` (no padding, short gaps kept)."""
+    pyav.defer()  # faster_whisper's package imports PyAV, which no array needs
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(

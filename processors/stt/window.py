@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from processors.stt import pyav
+
 FRAMES_PER_SECOND = 100  # Whisper: 10 ms hop
 FULL_FRAMES = 3000  # 30 s, the window Whisper was trained on
 # Normalised log-mel of the 1e-10 clamp: (log10(1e-10) + 4) / 4; silence never goes below it.
@@ -89,6 +91,7 @@ def silence_level(features: npt.NDArray[np.float32]) -> float:
 @functools.cache
 def windowed_model_class() -> Any:
     """faster-whisper's WhisperModel whose encoder runs on an EncoderWindow (``window``)."""
+    pyav.defer()  # the daemon decodes arrays: PyAV loads only if a file is decoded
     from faster_whisper import WhisperModel
 
     class WindowedWhisperModel(WhisperModel):  # type: ignore[misc,valid-type]

@@ -7,6 +7,7 @@ shape (1, 1, 128) carried from call to call; output ``speech_probs`` (batch,) pl
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +27,12 @@ class SileroUnavailable(RuntimeError):
 
 
 def model_path() -> Path:
-    try:
-        import faster_whisper
-    except ImportError as exc:
-        raise SileroUnavailable("faster-whisper is not installed (it ships the model)") from exc
-    path = Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
+    # Found, not imported: importing faster-whisper loads PyAV and CTranslate2, which the VAD
+    # does not need.
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or spec.origin is None:
+        raise SileroUnavailable("faster-whisper is not installed (it ships the model)")
+    path = Path(spec.origin).parent / "assets" / "silero_vad_v6.onnx"
     if not path.is_file():
         raise SileroUnavailable(f"model file missing: {path}")
     return path
