@@ -109,3 +109,19 @@ def silence(seconds: float = 3.0) -> Float32Array:
 def white_noise(seconds: float = 3.0, level: float = 0.1, seed: int = 0) -> Float32Array:
     rng = np.random.default_rng(seed)
     return (rng.standard_normal(int(16_000 * seconds)) * level).astype(np.float32)
+
+
+def encode_with_pyav(audio: Float32Array, path: Path, codec: str) -> Path:
+    """16 kHz mono ``audio`` as ``path`` in ``codec`` ("mp3"; "aac" in .m4a, which only PyAV
+    reads), encoded by PyAV."""
+    import av
+
+    pcm = (audio * 32767).astype(np.int16).reshape(1, -1)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=16_000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = 16_000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return path

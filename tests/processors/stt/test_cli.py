@@ -12,7 +12,7 @@ import soundfile as sf
 
 from daemon.commands import models, transcribe
 from processors.stt.wer import wer
-from tests.processors.stt.clips import Clip
+from tests.processors.stt.clips import Clip, encode_with_pyav
 
 pytestmark = pytest.mark.slow
 
@@ -27,20 +27,6 @@ def teddy(*argv: str) -> int:
     return int(args.func(args))
 
 
-def _mp3(audio: np.ndarray, path: Path) -> Path:
-    import av
-
-    pcm = (audio * 32767).astype(np.int16).reshape(1, -1)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("mp3", rate=16_000)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = 16_000
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            out.mux(packet)
-    return path
-
-
 @pytest.fixture(scope="module")
 def audio_files(piper_clips: list[Clip], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("cli_audio")
@@ -49,7 +35,7 @@ def audio_files(piper_clips: list[Clip], tmp_path_factory: pytest.TempPathFactor
         path = folder / f"{clip.name}.{ext}"
         sf.write(path, clip.audio(), 16_000)
         files.append(path)
-    files.append(_mp3(piper_clips[3].audio(), folder / "clip.mp3"))
+    files.append(encode_with_pyav(piper_clips[3].audio(), folder / "clip.mp3", "mp3"))
     return files
 
 

@@ -10,23 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.processors.stt.clips import encode_with_pyav
+
 ROOT = Path(__file__).resolve().parents[3]
 REAL = ROOT / "tests" / "data" / "speech_real" / "jfk.wav"
-
-
-def _m4a(audio: np.ndarray, path: Path) -> Path:
-    """AAC in MP4: a file libsndfile cannot read, so only PyAV decodes it."""
-    import av
-
-    pcm = (audio * 32767).astype(np.int16).reshape(1, -1)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=16_000)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = 16_000
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            out.mux(packet)
-    return path
 
 
 def _run(script: str) -> list[str]:
@@ -49,7 +36,7 @@ def test_the_daemons_stt_and_vad_never_load_pyav_and_a_file_still_decodes(
     # hallucination guard (faster-whisper's VAD) and the listener's Silero VAD all run on arrays;
     # an m4a handed to `teddy transcribe` afterwards still decodes, through the real PyAV.
     tone = (0.2 * np.sin(np.arange(16_000) * 2 * np.pi * 220 / 16_000)).astype(np.float32)
-    m4a = _m4a(tone, tmp_path / "tone.m4a")
+    m4a = encode_with_pyav(tone, tmp_path / "tone.m4a", "aac")  # libsndfile cannot read it
     out = _run(
         f"""
         import numpy as np, soundfile as sf, soxr
