@@ -74,7 +74,7 @@ SEQUENCE: dict[str, str] = {
     "glibc malloc set as `teddy run` sets it (daemon/ops/malloc.py)": (
         "from daemon.ops import malloc\nmalloc.limit_arenas(); malloc.fix_mmap_threshold()"
     ),
-    "daemon.app (imports: aiohttp, pydantic, numpy, PortAudio's module...)": "import daemon.app",
+    "daemon.app (imports: aiohttp, pydantic, numpy, ...)": "import daemon.app",
     "onnxruntime": "import onnxruntime",
     "VAD: Silero session": "from daemon.hearing.vad.silero import SileroVad\n_v = SileroVad()",
     "STT: tiny.en loaded (CTranslate2, tokenizer; PyAV deferred)": (

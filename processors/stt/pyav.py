@@ -4,7 +4,8 @@ faster-whisper imports PyAV (``av``) when it is imported, for ``decode_audio``. 
 it arrays and never decodes a file, and PyAV with its FFmpeg libraries holds ~16 MiB resident
 (issue 11: memory at ready). :func:`defer` puts a stand-in in ``sys.modules["av"]`` before
 faster-whisper is imported; the stand-in imports the real PyAV at its first attribute access
-(``teddy transcribe song.mp3``), so every caller still gets PyAV when it uses it.
+(``teddy transcribe talk.m4a``; libsndfile reads wav, flac, ogg and mp3 itself), so every
+caller still gets PyAV when it uses it.
 """
 
 from __future__ import annotations
