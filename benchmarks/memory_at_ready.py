@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READ_RSS = (
-    "\nfor _l in open('/proc/self/status'):\n"
-    "    if _l.startswith('VmRSS:'): print('RSS', int(_l.split()[1]))\n"
+# Defined in each child: its own resident memory in MiB.
+RSS_FUNCTION = (
+    "\ndef _rss():\n    for _l in open('/proc/self/status'):\n"
+    "        if _l.startswith('VmRSS:'): return int(_l.split()[1]) / 1024\n"
 )
 TRIM = "import ctypes; ctypes.CDLL('libc.so.6').malloc_trim(0)"
 PARTS: dict[str, str] = {
@@ -92,17 +93,11 @@ SEQUENCE: dict[str, str] = {
     ),
     "heap trimmed, as at ready": "malloc.relax_mmap_threshold(); malloc.trim()",
 }
-READ_RSS_AS = (
-    "\ndef _rss():\n    for _l in open('/proc/self/status'):\n"
-    "        if _l.startswith('VmRSS:'): return int(_l.split()[1]) / 1024\n"
-)
 
 
-def measure_sequence(env: dict[str, str]) -> None:
-    code = READ_RSS_AS + "_last = _rss()\n"
-    for i, part in enumerate(SEQUENCE.values()):
-        code += f"{part}\n_now = _rss(); print('STEP', {i}, _now - _last, _now); _last = _now\n"
-    proc = subprocess.run(
+def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter, in this checkout, offline."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
@@ -110,6 +105,13 @@ def measure_sequence(env: dict[str, str]) -> None:
         env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
         check=False,
     )
+
+
+def measure_sequence(env: dict[str, str]) -> None:
+    code = RSS_FUNCTION + "_last = _rss()\n"
+    for i, part in enumerate(SEQUENCE.values()):
+        code += f"{part}\n_now = _rss(); print('STEP', {i}, _now - _last, _now); _last = _now\n"
+    proc = _python(code, env)
     steps = [line.split() for line in proc.stdout.splitlines() if line.startswith("STEP ")]
     if len(steps) != len(SEQUENCE):
         print(proc.stderr[-1500:], file=sys.stderr)
@@ -120,17 +122,10 @@ def measure_sequence(env: dict[str, str]) -> None:
 
 
 def measure(code: str, env: dict[str, str]) -> float:
-    proc = subprocess.run(
-        [sys.executable, "-c", code + READ_RSS],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
-        check=False,
-    )
+    proc = _python(code + RSS_FUNCTION + "print('RSS', _rss())\n", env)
     for line in proc.stdout.splitlines():
         if line.startswith("RSS "):
-            return int(line.split()[1]) / 1024
+            return float(line.split()[1])
     print(proc.stderr[-1500:], file=sys.stderr)
     return float("nan")
 

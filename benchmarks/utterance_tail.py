@@ -37,14 +37,6 @@ LEAD_S, TRAIL_S = 0.5, 1.25
 FLOOR_DB, NOISE_DBFS = -45.0, -60.0
 
 
-def true_end(audio: np.ndarray) -> float:
-    win = RATE // 200
-    n = audio.size // win
-    rms = np.sqrt(np.mean(audio[: n * win].reshape(n, win) ** 2, axis=1))
-    loud = np.flatnonzero(20 * np.log10(np.maximum(rms, 1e-9)) > FLOOR_DB)
-    return (int(loud[-1]) + 1) * win / RATE if loud.size else 0.0
-
-
 def main() -> None:
     import stt as stt_bench
 
@@ -55,6 +47,7 @@ def main() -> None:
     from processors.stt.audio_file import read_audio_file
     from processors.stt.errors import UtteranceRejected
     from processors.stt.stage import Transcriber
+    from tests.daemon.hearing.speech import voiced_bounds
     from tests.daemon.hearing.turn_sim import simulate
     from tests.processors.stt.textnorm import normalised_wer
 
@@ -92,7 +85,7 @@ def main() -> None:
                 )
                 lead = round(LEAD_S * RATE)
                 x = np.concatenate([noise[:lead], audio, noise[lead:]]).astype(np.float32)
-                end = LEAD_S + true_end(audio)
+                end = LEAD_S + voiced_bounds(audio, FLOOR_DB)[1]
                 for tail in tails:
                     ep = Endpointer(
                         load_vad("silero"),
