@@ -78,6 +78,9 @@ SEQUENCE: dict[str, str] = {
     "daemon.app (imports: aiohttp, pydantic, numpy, ...)": "import daemon.app",
     "onnxruntime": "import onnxruntime",
     "VAD: Silero session": "from daemon.hearing.vad.silero import SileroVad\n_v = SileroVad()",
+    "TTS: hibari (loaded + warm-up; first of the stages)": (
+        "from processors.speech.tts.hibari import HibariBackend\n_h = HibariBackend(); _h.load()"
+    ),
     "STT: tiny.en loaded (CTranslate2, tokenizer; PyAV deferred)": (
         "from processors.stt.stage import Transcriber\n"
         "_t = Transcriber.from_config({'model': 'tiny.en'}); _t.load_sync()"
@@ -87,9 +90,6 @@ SEQUENCE: dict[str, str] = {
     ),
     "safety classifier (n-grams + sentence encoder)": (
         "from processors.reply.safety import shared_classifier\nshared_classifier().available"
-    ),
-    "TTS: hibari (loaded + warm-up)": (
-        "from processors.speech.tts.hibari import HibariBackend\n_h = HibariBackend(); _h.load()"
     ),
     "heap trimmed, as at ready": "malloc.relax_mmap_threshold(); malloc.trim()",
 }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from daemon.config import TeddyConfig
+from daemon.interaction import wiring
 from daemon.interaction.wiring import build_stages
 from processors.speech.tts.line import OutputLine
 from processors.speech.tts.playback import AudioOutput
@@ -19,3 +23,30 @@ def test_playback_block_ms_reaches_the_output_device(barge_in: bool) -> None:
         output = output.output
     assert isinstance(output, AudioOutput)
     assert output.block_ms == 10
+
+
+def test_the_voice_loads_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The voice's G2P parse frees memory that the loads after it reuse (RSS at ready)."""
+    order: list[str] = []
+
+    def recorder(name: str) -> Any:
+        async def load() -> None:
+            order.append(name)
+
+        return load
+
+    class Safety:
+        load = staticmethod(recorder("safety"))
+
+    stages = build_stages(TeddyConfig())
+    monkeypatch.setattr(wiring, "_SafetyModel", Safety)
+    for name, stage in [
+        ("stt", stages.transcriber),
+        ("emotion", stages.emotion),
+        ("llm", stages.responder),
+        ("tts", stages.speaker),
+    ]:
+        monkeypatch.setattr(stage, "load", recorder(name))
+    asyncio.run(stages.load())
+    assert order == ["tts", "stt", "emotion", "llm", "safety"]
+    assert stages.loaded
