@@ -8,14 +8,13 @@ and always on :func:`executor`'s thread.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from processors.audio import portaudio_guard
+from processors.audio import portaudio, portaudio_guard
 
 PORTAUDIO_HINT = (
     "PortAudio library not found: install the Debian package libportaudio2 "
@@ -62,11 +61,9 @@ class Device:
 def load_sounddevice() -> ModuleType:
     """Import sounddevice; a missing libportaudio2 becomes one clear AudioUnavailable."""
     try:
-        import sounddevice
+        return portaudio.import_sounddevice()
     except OSError as exc:  # "PortAudio library not found"
         raise AudioUnavailable(PORTAUDIO_HINT) from exc
-    module: ModuleType = sounddevice
-    return module
 
 
 def reinitialize() -> bool:
@@ -75,13 +72,7 @@ def reinitialize() -> bool:
     It invalidates every open stream, so it waits for playback streams to close (a skipped
     re-enumeration is simply retried on the next capture attempt)."""
     sd = load_sounddevice()
-
-    def restart() -> None:
-        with contextlib.suppress(Exception):
-            sd._terminate()
-        sd._initialize()
-
-    return portaudio_guard.when_idle(restart)
+    return portaudio_guard.when_idle(lambda: portaudio.restart(sd))
 
 
 def list_devices() -> list[Device]:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from processors.audio import portaudio_guard
+from processors.audio import portaudio, portaudio_guard
 from processors.audio.samples import resample, warm_up_resample
 from processors.speech.tts.base import Float32Array, OutputUnavailable
 
@@ -68,7 +68,7 @@ def _faded_in(block: Float32Array, n: int) -> Float32Array:
 
 def _sounddevice() -> Any:
     try:
-        import sounddevice
+        return portaudio.import_sounddevice()
     except OSError as exc:  # raised when libportaudio2 is missing
         raise OutputUnavailable(
             f"PortAudio is not available ({exc}); install the Debian package libportaudio2"
@@ -77,7 +77,6 @@ def _sounddevice() -> Any:
         raise OutputUnavailable(
             f"sounddevice is not installed ({exc}); pip install sounddevice"
         ) from exc
-    return sounddevice
 
 
 def warm_up() -> None:
