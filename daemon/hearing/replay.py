@@ -2,12 +2,14 @@
 
 Files are converted to 16 kHz mono float32 (any rate/channels/sample format soundfile reads), cut
 into 32 ms frames, separated by silence, and paced in real time by default (``fast=True`` yields
-as fast as the consumer takes them, on a virtual clock so timestamps stay consistent).
+as fast as the consumer takes them, on a virtual clock so timestamps stay consistent). A file is
+read a second at a time, so an hour-long recording is never held whole (230 MB as float32).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,9 +20,10 @@ import numpy.typing as npt
 
 from daemon.hearing.frames import BLOCK, SAMPLE_RATE, AudioFrame
 from daemon.hearing.state import CaptureState
-from processors.audio.samples import as_float32
+from processors.audio.samples import BadAudio
 
 log = logging.getLogger(__name__)
+Float32Array = npt.NDArray[np.float32]
 
 REPLAY_PREFIX = "replay:"
 
@@ -44,11 +47,50 @@ def replay_files(path: Path) -> list[Path]:
     raise FileNotFoundError(f"replay input {path} does not exist")
 
 
-def load_wav(path: Path) -> npt.NDArray[np.float32]:
+def wav_chunks(path: Path, chunk_s: float = 1.0) -> Iterator[Float32Array]:
+    """The file as 16 kHz mono float32, ``chunk_s`` at a time (streaming resampler: the same
+    samples as resampling it whole). Raises soundfile's error for a file it cannot read, and
+    BadAudio for an empty file or non-finite samples."""
     import soundfile as sf
+    import soxr
 
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    return as_float32(data, int(rate))
+    with sf.SoundFile(str(path)) as f:
+        rate = int(f.samplerate)
+        stream = (
+            None
+            if rate == SAMPLE_RATE
+            else soxr.ResampleStream(rate, SAMPLE_RATE, 1, "float32", "HQ")
+        )
+        per_read = max(1, round(rate * chunk_s))
+        empty = True
+        while True:
+            data = f.read(per_read, dtype="float32", always_2d=True)
+            last = data.shape[0] < per_read
+            mono = np.ascontiguousarray(data.mean(axis=1), dtype=np.float32)
+            if not np.all(np.isfinite(mono)):
+                raise BadAudio("audio contains NaN or infinite samples")
+            if stream is not None:
+                mono = np.asarray(stream.resample_chunk(mono, last=last), dtype=np.float32)
+            if mono.size:
+                empty = False
+                yield mono
+            if last:
+                break
+    if empty:
+        raise BadAudio("audio is empty")
+
+
+def _frames(chunks: Iterator[Float32Array]) -> Iterator[Float32Array]:
+    """Re-cut chunks into BLOCK-sized frames; the last one is padded with silence."""
+    carry = np.zeros(0, dtype=np.float32)
+    for chunk in chunks:
+        buffer = np.concatenate([carry, chunk]) if carry.size else chunk
+        whole = buffer.size - buffer.size % BLOCK
+        for i in range(0, whole, BLOCK):
+            yield buffer[i : i + BLOCK]
+        carry = buffer[whole:]
+    if carry.size:
+        yield np.pad(carry, (0, BLOCK - carry.size))
 
 
 class ReplaySource:
@@ -103,23 +145,29 @@ class ReplaySource:
         while True:
             played = 0
             for file in self.files:
+                chunks = wav_chunks(file)
                 try:
-                    audio = load_wav(file)
+                    first = next(chunks)
                 except Exception as exc:  # one bad file must not end the replay
                     log.warning("replay: skipping %s: %s", file, exc)
                     continue
                 played += 1
                 gap = np.zeros(int(silence_before * SAMPLE_RATE), dtype=np.float32)
                 self.file_offsets.append((file, start + (position + gap.size) / SAMPLE_RATE))
-                stream = np.concatenate([gap, audio])
-                # Pad to whole frames so every frame has the same size.
-                stream = np.pad(stream, (0, -stream.size % BLOCK))
-                for i in range(0, stream.size, BLOCK):
-                    yield stream[i : i + BLOCK]
-                position += stream.size
+                for block in _frames(itertools.chain([gap, first], _until_error(chunks, file))):
+                    position += block.size
+                    yield block
                 silence_before = self.gap_s
             if not self.loop or played == 0:
                 break
         tail = np.zeros(BLOCK, dtype=np.float32)
         for _ in range(int(self.tail_s * SAMPLE_RATE) // BLOCK):
             yield tail
+
+
+def _until_error(chunks: Iterator[Float32Array], file: Path) -> Iterator[Float32Array]:
+    """A file that fails halfway is played up to there (one bad file must not end the replay)."""
+    try:
+        yield from chunks
+    except Exception as exc:
+        log.warning("replay: %s ends early: %s", file, exc)

@@ -12,7 +12,8 @@ import soundfile as sf
 
 from daemon.hearing import BLOCK, SAMPLE_RATE, ReplaySource, open_source
 from daemon.hearing.endpointing import Endpointer, SpeechEnded, listen
-from daemon.hearing.replay import parse_replay
+from daemon.hearing.replay import parse_replay, wav_chunks
+from processors.audio.samples import as_float32
 from tests.daemon.hearing.speech import espeak
 
 
@@ -77,3 +78,33 @@ def test_missing_path_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         ReplaySource(tmp_path / "nope.wav")
     with pytest.raises(FileNotFoundError, match=r"no \.wav files"):
         ReplaySource(tmp_path)
+
+
+async def test_a_file_is_streamed_with_the_same_samples_as_converting_it_whole(
+    tmp_path: Path,
+) -> None:
+    rate = 44_100
+    noise = np.random.default_rng(3).uniform(-0.5, 0.5, (int(3.3 * rate), 2))
+    sf.write(tmp_path / "long.wav", noise, rate, subtype="FLOAT")
+    chunks = list(wav_chunks(tmp_path / "long.wav"))
+    # a second at a time (and the resampler's flush), never the whole file
+    assert len(chunks) == 4 and max(c.size for c in chunks) < 1.1 * SAMPLE_RATE
+    source = ReplaySource(tmp_path / "long.wav", fast=True, lead_s=0.0, tail_s=0.0)
+    replayed = await collect(source)
+    whole = as_float32(sf.read(tmp_path / "long.wav", dtype="float32")[0], rate)
+    np.testing.assert_array_equal(replayed[: whole.size], whole)
+    assert not replayed[whole.size :].any() and replayed.size % BLOCK == 0
+
+
+async def test_a_file_that_fails_halfway_is_played_up_to_there(tmp_path: Path) -> None:
+    broken = np.full(2 * SAMPLE_RATE, 0.1, np.float32)
+    broken[int(1.5 * SAMPLE_RATE) :] = np.nan  # the second second cannot be played
+    sf.write(tmp_path / "a_broken.wav", broken, SAMPLE_RATE, subtype="FLOAT")
+    sf.write(tmp_path / "b_empty.wav", np.zeros(0, np.float32), SAMPLE_RATE)
+    sf.write(tmp_path / "c_good.wav", np.full(1600, 0.2, np.float32), SAMPLE_RATE, subtype="FLOAT")
+    source = ReplaySource(tmp_path, fast=True, lead_s=0.0, gap_s=0.0, tail_s=0.0)
+    audio = await collect(source)
+    assert [p.name for p, _ in source.file_offsets] == ["a_broken.wav", "c_good.wav"]
+    assert np.count_nonzero(audio == np.float32(0.1)) == SAMPLE_RATE  # the first second
+    assert np.count_nonzero(audio == np.float32(0.2)) == 1600
+    assert np.all(np.isfinite(audio))
