@@ -6,18 +6,22 @@ is "this part on its own, over python". Parts share libraries (numpy, onnxruntim
 add up to the daemon's total; ``--sequence`` loads the daemon's parts one after another in one
 interpreter, in the daemon's order, and prints what each adds (rows that do add up);
 ``--daemon`` also starts ``teddy run --input replay:`` (silence) as
-benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200.
+benchmarks/one_core.py does, unpinned, and prints its RSS when /readyz answers 200 (``--mic``:
+on a PulseAudio rig's microphone instead, the capture path a bear runs).
 
     .venv/bin/python benchmarks/memory_at_ready.py [--daemon [--tree DIR] [--speech WAV]]
-        [--env NAME=VALUE] [--sequence]
+        [--mic] [--env NAME=VALUE] [--sequence]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +134,25 @@ def measure(code: str, env: dict[str, str]) -> float:
     return float("nan")
 
 
+@contextlib.contextmanager
+def _microphone(wanted: bool) -> Iterator[dict[str, str] | None]:
+    """A PulseAudio rig (tests/audio_rig.py) whose default source the daemon captures, as a
+    bear's microphone: the replay's file buffers are not what a bear holds."""
+    if not wanted:
+        yield None
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.audio_rig import AudioRig
+
+    with tempfile.TemporaryDirectory(prefix="teddy-memory-rig-") as tmp:
+        rig = AudioRig(workdir=Path(tmp))
+        rig.start_server()
+        try:
+            yield rig.env
+        finally:
+            rig.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--daemon", action="store_true", help="also measure teddy run at ready")
@@ -139,6 +162,9 @@ def main() -> None:
         "--speech",
         type=Path,
         help="with --daemon: a WAV the replay says after 3 s; RSS is also read after its reply",
+    )
+    parser.add_argument(
+        "--mic", action="store_true", help="with --daemon: listen to a PulseAudio rig's microphone"
     )
     parser.add_argument("--only", help="measure only parts whose name contains this")
     parser.add_argument(
@@ -168,9 +194,12 @@ def main() -> None:
         # (or --tree's, to measure another commit in the same run).
         os.environ["PYTHONPATH"] = str(args.tree or ROOT)
         os.environ.update(env)
-        result = one_core.measure_daemon(idle_s=1.0, speech=args.speech)
+        with _microphone(args.mic) as mic_env:
+            result = one_core.measure_daemon(idle_s=1.0, speech=args.speech, mic_env=mic_env)
+        source = "a rig microphone" if args.mic else "a replay of silence"
         print(
-            f"| teddy run, at /readyz 200 | {result.get('rss_mib', float('nan')):.0f} MiB total |"
+            f"| teddy run on {source}, at /readyz 200 "
+            f"| {result.get('rss_mib', float('nan')):.0f} MiB total |"
         )
         if args.speech is not None:
             rss = result.get("rss_reply_mib", float("nan"))

@@ -165,10 +165,14 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def measure_daemon(idle_s: float = 15.0, speech: Path | None = None) -> dict[str, float]:
+def measure_daemon(
+    idle_s: float = 15.0, speech: Path | None = None, mic_env: dict[str, str] | None = None
+) -> dict[str, float]:
     """Start ``teddy run`` on a replay of silence; RSS at ready and after ``idle_s`` of it.
     With ``speech`` (a 16 kHz WAV) the replay says it after 3 s of silence, and RSS is read again
-    once its interaction is in the history (``rss_reply_mib``: what a day of talk keeps)."""
+    once its interaction is in the history (``rss_reply_mib``: what a day of talk keeps). With
+    ``mic_env`` (a PulseAudio rig's environment) it listens to the default microphone instead,
+    as a bear does (``speech`` is then not said)."""
     import numpy as np
     import soundfile as sf
 
@@ -188,12 +192,13 @@ def measure_daemon(idle_s: float = 15.0, speech: Path | None = None) -> dict[str
             encoding="utf-8",
         )
         teddy = str(Path(sys.executable).parent / "teddy")
-        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", **(mic_env or {})}
         env.pop("ANTHROPIC_API_KEY", None)
+        source = [] if mic_env else ["--input", f"replay:{tmp / 'replay'}"]
         log = (tmp / "daemon.log").open("w")
         started = time.monotonic()
         proc = subprocess.Popen(
-            [*PIN, teddy, "run", "--config", str(config), "--input", f"replay:{tmp / 'replay'}"],
+            [*PIN, teddy, "run", "--config", str(config), *source],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -211,7 +216,11 @@ def measure_daemon(idle_s: float = 15.0, speech: Path | None = None) -> dict[str
             used = (_cpu_ticks(proc.pid) - ticks) / os.sysconf("SC_CLK_TCK")
             result["idle_cpu_pct"] = 100 * used / (time.monotonic() - t0)
             result["rss_idle_mib"] = _rss_mib(proc.pid)
-            if speech is not None and _wait_for_reply(tmp / "h.sqlite3", deadline_s=120):
+            if (
+                speech is not None
+                and not mic_env
+                and _wait_for_reply(tmp / "h.sqlite3", deadline_s=120)
+            ):
                 time.sleep(3.0)  # the reply is said (or its output failed) by now
                 result["rss_reply_mib"] = _rss_mib(proc.pid)
             return result
