@@ -68,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
     from daemon.config import ConfigError, find_config_file, load_config_with_source
     from daemon.ops.logsetup import setup_logging
-    from daemon.ops.malloc import fix_mmap_threshold, limit_arenas
+    from daemon.ops.malloc import fix_mmap_threshold, limit_arenas, no_mkl_buffer_cache
 
     limit_arenas()  # before any worker thread exists (see daemon/ops/malloc.py)
     fix_mmap_threshold()  # before the models load
+    no_mkl_buffer_cache()
 
     try:
         config, source = load_config_with_source(args.config)

@@ -16,8 +16,12 @@
   environment wins: then neither call does anything.
 * ``trim()``: ``malloc_trim(0)`` once the models are loaded hands the freed parsing buffers
   (JSON lexicons, tokenizer files, model reads) back to the kernel.
+* ``no_mkl_buffer_cache()``: CTranslate2's wheel carries Intel MKL, whose allocator keeps the
+  buffers it freed for reuse; ``MKL_DISABLE_FAST_MM=1`` (read at MKL's first use) makes it free
+  them: RSS at ready -5 MiB, a 3 s transcription as fast (p50 0.41 vs 0.40 s, three alternating
+  runs of 25). An explicit ``MKL_DISABLE_FAST_MM`` in the environment wins.
 
-Both are no-ops off glibc (musl, macOS): nothing to tune there, nothing fails.
+The glibc ones are no-ops off glibc (musl, macOS): nothing to tune there, nothing fails.
 """
 
 from __future__ import annotations
@@ -76,3 +80,8 @@ def trim() -> bool:
     """Return freed heap memory to the kernel; True if glibc released some."""
     libc = _libc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+def no_mkl_buffer_cache() -> None:
+    """Before the STT model loads: MKL frees its buffers instead of caching them."""
+    os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")

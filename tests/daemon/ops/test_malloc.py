@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,12 @@ def test_an_explicit_mmap_threshold_wins() -> None:
 def test_relax_mmap_threshold_applies_and_steps_aside_like_fix() -> None:
     assert _limit_in_child(None, "MALLOC_MMAP_THRESHOLD_", "relax_mmap_threshold") == "True"
     assert _limit_in_child("65536", "MALLOC_MMAP_THRESHOLD_", "relax_mmap_threshold") == "False"
+
+
+def test_mkl_frees_its_buffers_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MKL_DISABLE_FAST_MM", raising=False)
+    malloc.no_mkl_buffer_cache()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "1"
+    monkeypatch.setenv("MKL_DISABLE_FAST_MM", "0")  # an explicit setting wins
+    malloc.no_mkl_buffer_cache()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "0"
