@@ -6,8 +6,9 @@ order and negation. It reads the sentence alone: trained with the sentence befor
 that whatever follows a dangerous sentence is dangerous ("Ask your mum to help you." after "Grab
 the big knife." scored 1.00), so after one blocked sentence it blocked the rest of the reply; the
 n-grams keep the context, scaled down. It ships as
-``data/safety_encoder.onnx`` (int8 word embeddings and matrices, ~23 MB) with its WordPiece
-tokenizer; ~1.8 ms a sentence on one thread. Its class probabilities are averaged with the n-gram
+``data/safety_encoder.onnx`` (the graph) and ``data/safety_encoder.onnx.data`` (int8 word
+embeddings and matrices, ~23 MB, memory-mapped by onnxruntime) with its WordPiece tokenizer;
+~1.8 ms a sentence on one thread. Its class probabilities are averaged with the n-gram
 model's (``model.py``), which keeps the phrasings it was shown.
 """
 

@@ -156,3 +156,16 @@ def test_the_offline_responders_own_lines_pass(line: str) -> None:
     reply = ReplyFilter(SafetyFilter())
     for sentence in split_sentences(line):
         assert reply.apply(sentence) == sentence
+
+
+def test_the_weights_are_memory_mapped_not_copied(encoder: SentenceEncoder) -> None:
+    """The weights live beside the graph; onnxruntime maps that file, so the word-embedding
+    rows no sentence used stay on disk (RSS at ready, issue 11)."""
+    weights = Path(model_module.__file__).parent / "data" / "safety_encoder.onnx.data"
+    graph = weights.with_suffix("")
+    assert graph.stat().st_size < 1_000_000 < 20_000_000 < weights.stat().st_size
+    encoder.probabilities("Let us count the stars together.")
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("no /proc: cannot see the mapping")
+    assert str(weights.resolve()) in maps.read_text()
