@@ -76,8 +76,9 @@ PARTS: dict[str, str] = {
 
 # The daemon's parts in the order it loads them, in one interpreter: what each one adds.
 SEQUENCE: dict[str, str] = {
-    "glibc malloc set as `teddy run` sets it (daemon/ops/malloc.py)": (
-        "from daemon.ops import malloc\nmalloc.limit_arenas(); malloc.fix_mmap_threshold()"
+    "glibc malloc and MKL set as `teddy run` sets them (daemon/ops/malloc.py)": (
+        "from daemon.ops import malloc\nmalloc.limit_arenas(); malloc.fix_mmap_threshold()\n"
+        "malloc.no_mkl_buffer_cache()"
     ),
     "daemon.app (imports: aiohttp, pydantic, numpy, ...)": "import daemon.app",
     "onnxruntime": "import onnxruntime",
