@@ -85,7 +85,7 @@ class Stages:
             steps.insert(0, ("stt", self.transcriber))
         if speech:
             # First: the voice's G2P tables are parsed from JSON and packed, and the loads after
-            # it reuse the memory that parse frees (RSS at ready, issue 11: -7 MiB)
+            # it reuse the memory that parse frees (RSS at ready, issue 11: -4 MiB)
             steps.insert(0, ("tts", self.speaker))
         for name, _ in steps:
             self.models[name] = False

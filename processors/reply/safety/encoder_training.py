@@ -251,7 +251,7 @@ def weights_beside(model: Path, out: Path) -> None:
     """Save ``model`` as ``out`` (the graph) and ``out.data`` (every initializer of 1 KiB or
     more). onnxruntime memory-maps such a file instead of copying it: the word-embedding table
     (11 MiB) is then read in only for the rows a sentence uses, and the matrices it repacks for
-    its kernels are not held twice (RSS -10 MiB, same probabilities)."""
+    its kernels are not held twice (the daemon at ready: -14 MiB; the same probabilities)."""
     import onnx
     from onnx.external_data_helper import convert_model_to_external_data
 
