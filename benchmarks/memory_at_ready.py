@@ -172,6 +172,8 @@ def main() -> None:
         "--sequence", action="store_true", help="only the daemon's parts, one after another"
     )
     args = parser.parse_args()
+    if args.mic and args.speech:
+        parser.error("--speech is said by a replay; with --mic nothing is said")
     env = dict(item.split("=", 1) for item in args.env)
     if args.sequence:
         measure_sequence(env)
