@@ -178,7 +178,7 @@ async def run(args: argparse.Namespace, workdir: Path, rig: Any) -> None:
             "audio": {"barge_in": args.barge_in == "on"},
         }
     )
-    daemon = Daemon(config, listen=True, serve_http=False)
+    daemon = Daemon(config, listen=True, serve_http=False, freeze_at_ready=True)  # as teddy run
     await daemon.start()
     assert daemon.listener is not None and daemon.stages is not None
     listener, speaker = daemon.listener, daemon.stages.speaker

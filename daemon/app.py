@@ -37,6 +37,7 @@ from daemon.interaction.events import EventBus, LatencyTracker, log_event
 from daemon.interaction.intake import Intake
 from daemon.interaction.pipeline import Pipeline
 from daemon.ops.check_wiring import register_checks
+from daemon.ops.collector import freeze_startup_objects
 from daemon.ops.health import HealthRegistry
 from daemon.ops.http import HealthServer
 from daemon.ops.http_wiring import build_http_server
@@ -71,9 +72,12 @@ class Daemon:
         env: Mapping[str, str] | None = None,
         listen: bool = True,
         serve_http: bool = True,
+        freeze_at_ready: bool = False,
     ) -> None:
-        """``listen=False, serve_http=False`` is the headless form ``teddy chat`` uses."""
+        """``listen=False, serve_http=False`` is the headless form ``teddy chat`` uses;
+        ``freeze_at_ready`` is ``teddy run``'s (daemon/ops/collector.py), not a test process's."""
         self.config = config
+        self.freeze_at_ready = freeze_at_ready
         self.listen = listen
         self.serve_http = serve_http
         self.config_path = config_path
@@ -222,6 +226,8 @@ class Daemon:
         self.watchdog = Watchdog.from_env(self.notifier, self._alive, self.env)
         if self.watchdog is not None:
             self.watchdog.start()
+        if self.freeze_at_ready:  # no full collection walks them mid-reply (collector.py)
+            log.info("%d objects frozen at ready", freeze_startup_objects())
         state = "listening" if self.listener.source.state.present else "waiting for a microphone"
         self.notifier.ready(f"{state}; llm {self.stages.llm_state()[0]}")
         log.info("teddy is up (%s); health on %s", state, self.http.url if self.http else "-")

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         input_spec=args.input,
         output_spec=args.output,
         fast_replay=args.fast,
+        freeze_at_ready=True,
     )
     from daemon.ops.shutdown import exit_past_stuck_threads
 
