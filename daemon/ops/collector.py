@@ -2,7 +2,7 @@
 
 Once the daemon is ready, ~220 k container objects (modules, the models' Python side, the config,
 the web app) stay alive for its whole life, and every full collection walks them all with the GIL
-held: 86-118 ms on the 2-core test machine. The speaker's output line writes a 20 ms block into a
+held: 86-119 ms on the 2-core test machine. The speaker's output line writes a 20 ms block into a
 50 ms device buffer, so a full collection in the middle of a reply starved it: an audible gap
 (ALSA "underrun occurred" in 5 of 6 rig runs of benchmarks/e2e_latency.py, right after a 119 ms
 collection). ``freeze_startup_objects()`` collects once and moves everything alive into the
