@@ -4,8 +4,8 @@ Once the daemon is ready, ~220 k container objects (modules, the models' Python 
 the web app) stay alive for its whole life, and every full collection walks them all with the GIL
 held: 86-119 ms on the 2-core test machine. The speaker's output line writes a 20 ms block into a
 50 ms device buffer, so a full collection in the middle of a reply starved it: an audible gap
-(ALSA "underrun occurred" in 5 of 6 rig runs of benchmarks/e2e_latency.py, right after a 119 ms
-collection). ``freeze_startup_objects()`` collects once and moves everything alive into the
+(ALSA "underrun occurred" in 10 of 11 rig runs of benchmarks/e2e_latency.py, one right after a
+119 ms collection). ``freeze_startup_objects()`` collects once and moves everything alive into the
 permanent generation (``gc.freeze``): later collections walk only what the replies create.
 Frozen objects are still freed by reference counting; only a reference cycle among them would
 outlive its use (a SIGHUP reload replaces a few objects built at start).
