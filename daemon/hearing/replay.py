@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from daemon.hearing.frames import BLOCK, SAMPLE_RATE, AudioFrame
 from daemon.hearing.state import CaptureState
-from processors.audio.samples import BadAudio
+from processors.audio.samples import BadAudio, as_float32
 
 log = logging.getLogger(__name__)
 Float32Array = npt.NDArray[np.float32]
@@ -66,9 +66,8 @@ def wav_chunks(path: Path, chunk_s: float = 1.0) -> Iterator[Float32Array]:
         while True:
             data = f.read(per_read, dtype="float32", always_2d=True)
             last = data.shape[0] < per_read
-            mono = np.ascontiguousarray(data.mean(axis=1), dtype=np.float32)
-            if not np.all(np.isfinite(mono)):
-                raise BadAudio("audio contains NaN or infinite samples")
+            # mono float32, finite or BadAudio; resampled below, a chunk at a time
+            mono = as_float32(data) if data.shape[0] else np.zeros(0, dtype=np.float32)
             if stream is not None:
                 mono = np.asarray(stream.resample_chunk(mono, last=last), dtype=np.float32)
             if mono.size:

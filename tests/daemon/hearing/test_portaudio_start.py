@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-COUNT = (
-    "\nprint(sum('/libasound_module_' in line for line in open('/proc/self/maps')))"
-    "\nprint(len(sd.query_devices()) >= 0)"
-)
+MAPPED = "sum('/libasound_module_' in line for line in open('/proc/self/maps'))"
+COUNT = f"\nprint({MAPPED})\nprint(len(sd.query_devices()) >= 0)"
 
 
 def _plugins_mapped(code: str) -> int:
@@ -51,7 +49,7 @@ def test_a_restart_unloads_them_again(plain: int) -> None:
         "from processors.audio import portaudio\n"
         "sd = portaudio.import_sounddevice()\n"
         "sd._terminate(); sd._initialize()\n"  # as PortAudio re-probes: the plugins are back
-        "assert sum('/libasound_module_' in l for l in open('/proc/self/maps')) > 0\n"
+        f"assert {MAPPED} > 0\n"
         "portaudio.restart(sd)"
     )
     assert loaded == 0

@@ -15,7 +15,7 @@ import processors.reply.safety.model as model_module
 from processors.reply.llm.offline import _LINES
 from processors.reply.llm.sentences import split_sentences
 from processors.reply.safety import ReplyFilter, SafetyClassifier, SafetyFilter
-from processors.reply.safety.encoder import MAX_TOKENS, SentenceEncoder, Tokens
+from processors.reply.safety.encoder import DEFAULT_ENCODER, MAX_TOKENS, SentenceEncoder, Tokens
 from processors.reply.safety.model import DEFAULT_MODEL, SAFE, Weights
 
 LONG = " ".join(["the little bear walked to the big green hill and sat down"] * 8)
@@ -161,8 +161,8 @@ def test_the_offline_responders_own_lines_pass(line: str) -> None:
 def test_the_weights_are_memory_mapped_not_copied(encoder: SentenceEncoder) -> None:
     """The weights live beside the graph; onnxruntime maps that file, so the word-embedding
     rows no sentence used stay on disk (RSS at ready, issue 11)."""
-    weights = Path(model_module.__file__).parent / "data" / "safety_encoder.onnx.data"
-    graph = weights.with_suffix("")
+    graph = DEFAULT_ENCODER
+    weights = graph.with_name(graph.name + ".data")
     assert graph.stat().st_size < 1_000_000 < 20_000_000 < weights.stat().st_size
     encoder.probabilities("Let us count the stars together.")
     maps = Path("/proc/self/maps")
