@@ -14,9 +14,10 @@ Data sets (tuning and judging kept apart):
   child-like  the real set through `sox -R in out pitch 500 tempo 0.92` (+5 semitones, 8 % slower)
 
 Engines, each in its own process (clean RSS): teddy's Transcriber as configured by default
-(tiny.en, beam 5, full 30 s window, the prompt "Teddy.", hallucination + loop guards), teddy
-with the opt-in 10 s window, teddy with Whisper base, and plain faster-whisper (the same bundled
-weights, beam 5, its own defaults: full window, temperature fallback) on tiny.en and base. WER
+(tiny.en, beam 5, full 30 s window, no timestamp tokens, the prompt "Teddy.", hallucination +
+loop guards), teddy with the opt-in 10 s window, teddy with Whisper base, and plain
+faster-whisper (the same bundled weights, beam 5, its own defaults: full window, timestamps,
+temperature fallback) on tiny.en and base. WER
 uses openai-whisper's EnglishTextNormalizer ("10" = "ten", "cold-hearted" = "cold hearted"); a
 rejected utterance counts as an empty transcript. Latency: wall time of one warm transcription of
 a >= 3 s utterance (real and unseen clips padded with silence), p50/p95. Loops: transcripts with

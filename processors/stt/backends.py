@@ -2,7 +2,8 @@
 
 Both decode one short utterance at a time: a single temperature-0 pass (no sampling fallback:
 on a child's short utterance fallbacks mostly add latency and invent text) and no conditioning
-on previous text (each utterance stands alone). ``hotwords`` go into the decoder's prompt of
+on previous text (each utterance stands alone); audio in one 30 s window is decoded without
+timestamp tokens (``one_window``). ``hotwords`` go into the decoder's prompt of
 every 30 s window ("" = none here; the daemon's ``stt.hotwords`` is "Teddy.", the bear's name:
 measured in docs/architecture.md). A lock serialises calls per model, because one model instance
 already uses all the threads it is given.
@@ -27,6 +28,7 @@ from processors.stt.window import EncoderWindow, windowed_model_class
 log = logging.getLogger(__name__)
 
 BACKENDS = ("faster-whisper", "openai-whisper", "wyoming")
+WINDOW_S = 30.0  # Whisper's encoder window
 
 
 class SttBackend(Protocol):
@@ -112,7 +114,7 @@ class FasterWhisperBackend:
         no_repeat_ngram_size: int = 0,
     ) -> Transcript:
         self._model.window = window
-        seconds = min(len(audio) / TARGET_RATE, 30.0)  # the bound applies per 30 s window
+        seconds = min(len(audio) / TARGET_RATE, WINDOW_S)  # the bound applies per 30 s window
         segments, info = self._model.transcribe(
             audio,
             language=language,
@@ -123,6 +125,7 @@ class FasterWhisperBackend:
             max_new_tokens=round(16 + self.TOKENS_PER_S * seconds),
             no_repeat_ngram_size=no_repeat_ngram_size,
             hotwords=(self.hotwords or None) if prompt else None,
+            without_timestamps=one_window(audio),
         )
         found = [
             Segment(
@@ -136,6 +139,16 @@ class FasterWhisperBackend:
             for s in segments  # a generator: decoding happens here, under the caller's lock
         ]
         return Transcript(found, str(info.language))
+
+
+def one_window(audio: Float32Array) -> bool:
+    """Whether ``audio`` fits one encoder window, so it is decoded without timestamp tokens.
+
+    An utterance in one window needs none: without them tiny.en was more accurate on every
+    set, judging sets included (docs/architecture.md, "Timestamps"). Longer audio keeps them:
+    the decoder moves on from the last one it wrote (without them it skipped 19 s of 36).
+    """
+    return len(audio) <= WINDOW_S * TARGET_RATE
 
 
 def release_free_memory() -> None:
@@ -192,7 +205,11 @@ class OpenAIWhisperBackend:
             # every window (without carry_initial_prompt only the first window would get it).
             options = {**options, "initial_prompt": prompt, "carry_initial_prompt": True}
         result = self._model.transcribe(
-            audio, condition_on_previous_text=False, verbose=None, **options
+            audio,
+            condition_on_previous_text=False,
+            verbose=None,
+            without_timestamps=one_window(audio),  # as FasterWhisperBackend._decode
+            **options,
         )
         segments = [
             Segment(

@@ -8,9 +8,7 @@ every judging set; the bare "Teddy" made the "unseen" set worse and dropped word
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,71 +17,33 @@ import pytest
 from daemon.config import TeddyConfig
 from processors.stt import stage as stage_module
 from processors.stt.audio_file import read_audio_file
-from processors.stt.backends import FasterWhisperBackend, OpenAIWhisperBackend
 from processors.stt.stage import Transcriber
 from processors.stt.wer import wer
 from tests.e2e.barge_in_rig import CHILD_TEXT
-from tests.processors.stt.fakes import ScriptedBackend, segment
+from tests.processors.stt.fakes import (
+    RecordingModel,
+    ScriptedBackend,
+    recording_faster_whisper,
+    recording_openai_whisper,
+    segment,
+)
 from tests.processors.stt.real import child_like, real_clip
 
 AUDIO = np.zeros(16_000, np.float32)
-
-
-class _RecordingModel:
-    """Stands in for WhisperModel / whisper's model: keeps every call's options and answers
-    ``text``, or nothing at all when ``silent_when_prompted`` and the call carries a prompt."""
-
-    def __init__(self, text: str = " Hello.", silent_when_prompted: bool = False) -> None:
-        self.window: Any = None
-        self.options: list[dict[str, Any]] = []
-        self.text = text
-        self.silent_when_prompted = silent_when_prompted
-
-    def transcribe(self, audio: np.ndarray, **options: Any) -> Any:
-        self.options.append(options)
-        prompted = bool(options.get("hotwords") or options.get("initial_prompt"))
-        said = [] if self.silent_when_prompted and prompted else [self.text]
-        scores = {"avg_logprob": -0.2, "no_speech_prob": 0.1, "compression_ratio": 1.0}
-        if "fp16" in options:  # openai-whisper's result
-            segments = [{"start": 0.0, "end": 1.0, "text": t, **scores} for t in said]
-            return {"segments": segments, "language": "en"}
-        found = [SimpleNamespace(start=0.0, end=1.0, text=t, **scores) for t in said]
-        return found, SimpleNamespace(language="en")
-
-
-def _faster_whisper(
-    hotwords: str, model: _RecordingModel | None = None
-) -> tuple[FasterWhisperBackend, _RecordingModel]:
-    backend = FasterWhisperBackend.__new__(FasterWhisperBackend)
-    backend.encoder_window = None
-    backend.hotwords = hotwords
-    backend._model = model = model or _RecordingModel()
-    backend._lock = threading.Lock()
-    return backend, model
-
-
-def _openai_whisper(
-    hotwords: str, model: _RecordingModel | None = None
-) -> tuple[OpenAIWhisperBackend, _RecordingModel]:
-    backend = OpenAIWhisperBackend.__new__(OpenAIWhisperBackend)
-    backend.hotwords = hotwords
-    backend._model = model = model or _RecordingModel()
-    backend._lock = threading.Lock()
-    return backend, model
 
 
 @pytest.mark.parametrize(("hotwords", "sent"), [("Teddy", "Teddy"), ("", None)])
 def test_faster_whisper_prompts_with_the_hotwords_in_decode_and_redecode(
     hotwords: str, sent: str | None
 ) -> None:
-    backend, model = _faster_whisper(hotwords)
+    backend, model = recording_faster_whisper(hotwords)
     backend.transcribe(AUDIO, "en", 5)
     backend.redecode(AUDIO, "en", 5)
     assert [o["hotwords"] for o in model.options] == [sent, sent]
 
 
 def test_openai_whisper_prompts_every_window_with_the_hotwords() -> None:
-    backend, model = _openai_whisper("Teddy")
+    backend, model = recording_openai_whisper("Teddy")
     backend.transcribe(AUDIO, "en", 5)
     assert model.options[0]["initial_prompt"] == "Teddy"
     assert model.options[0]["carry_initial_prompt"] is True
@@ -92,18 +52,18 @@ def test_openai_whisper_prompts_every_window_with_the_hotwords() -> None:
     assert len(model.options) == 2 and "initial_prompt" not in model.options[1]
 
 
-@pytest.mark.parametrize("make", [_faster_whisper, _openai_whisper])
+@pytest.mark.parametrize("make", [recording_faster_whisper, recording_openai_whisper])
 def test_a_prompt_that_silences_the_decoder_is_dropped_for_a_second_decode(make: Any) -> None:
     """Whisper can end at once when prompted (a child-like "five five" came out empty with
     "Teddy."): the words said must still come through."""
-    backend, model = make("Teddy.", _RecordingModel(" five five", silent_when_prompted=True))
+    backend, model = make("Teddy.", RecordingModel(" five five", silent_when_prompted=True))
     assert backend.transcribe(AUDIO, "en", 5).segments[0].text == " five five"
     prompts = [o.get("hotwords") or o.get("initial_prompt") for o in model.options]
     assert prompts == ["Teddy.", None]
 
 
 def test_without_a_prompt_silence_is_decoded_once() -> None:
-    backend, model = _faster_whisper("", _RecordingModel(text=""))
+    backend, model = recording_faster_whisper("", RecordingModel(text=""))
     backend.transcribe(AUDIO, "en", 5)
     assert len(model.options) == 1
 
