@@ -66,9 +66,9 @@ def check_packages(config: TeddyConfig) -> list[Finding]:
 
 
 def _load_sounddevice() -> Any:
-    import sounddevice
+    from processors.audio.portaudio import import_sounddevice  # PortAudio as the daemon starts it
 
-    return sounddevice
+    return import_sounddevice()
 
 
 def check_portaudio(config: TeddyConfig) -> list[Finding]:
