@@ -23,12 +23,11 @@ import numpy as np
 from processors.audio.samples import TARGET_RATE, Float32Array
 from processors.stt.guard import GuardConfig
 from processors.stt.types import Segment, Transcript
-from processors.stt.window import EncoderWindow, windowed_model_class
+from processors.stt.window import FULL_S, EncoderWindow, windowed_model_class
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("faster-whisper", "openai-whisper", "wyoming")
-WINDOW_S = 30.0  # Whisper's encoder window
 
 
 class SttBackend(Protocol):
@@ -114,7 +113,7 @@ class FasterWhisperBackend:
         no_repeat_ngram_size: int = 0,
     ) -> Transcript:
         self._model.window = window
-        seconds = min(len(audio) / TARGET_RATE, WINDOW_S)  # the bound applies per 30 s window
+        seconds = min(len(audio) / TARGET_RATE, FULL_S)  # the bound applies per 30 s window
         segments, info = self._model.transcribe(
             audio,
             language=language,
@@ -148,7 +147,7 @@ def one_window(audio: Float32Array) -> bool:
     set, judging sets included (docs/architecture.md, "Timestamps"). Longer audio keeps them:
     the decoder moves on from the last one it wrote (without them it skipped 19 s of 36).
     """
-    return len(audio) <= WINDOW_S * TARGET_RATE
+    return len(audio) <= FULL_S * TARGET_RATE
 
 
 def release_free_memory() -> None:

@@ -31,7 +31,7 @@ from processors.stt.backends import (
 from processors.stt.guard import GuardConfig, HallucinationGuard
 from processors.stt.models import DEFAULT_MODEL
 from processors.stt.speculation import SpeculationCache
-from processors.stt.window import DEFAULT_WINDOW_S, EncoderWindow
+from processors.stt.window import DEFAULT_WINDOW_S, FULL_S, EncoderWindow
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -104,7 +104,7 @@ class Transcriber:
         self.max_duration_s = max_duration_s
         self.max_clipped_fraction = max_clipped_fraction
         self.encoder_window = (
-            EncoderWindow(min_s=encoder_window_s) if 0 < encoder_window_s < 30 else None
+            EncoderWindow(min_s=encoder_window_s) if 0 < encoder_window_s < FULL_S else None
         )
         overrides: dict[str, Any] = {
             "no_speech_threshold": no_speech_threshold,

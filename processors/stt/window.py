@@ -27,6 +27,7 @@ from processors.stt import pyav
 
 FRAMES_PER_SECOND = 100  # Whisper: 10 ms hop
 FULL_FRAMES = 3000  # 30 s, the window Whisper was trained on
+FULL_S = FULL_FRAMES / FRAMES_PER_SECOND  # 30.0
 # Normalised log-mel of the 1e-10 clamp: (log10(1e-10) + 4) / 4; silence never goes below it.
 _CLAMP_FLOOR = -1.5
 _SILENCE_BELOW_MAX = 2.0  # 8 log10 units below the loudest frame, normalised (/ 4)

@@ -16,10 +16,11 @@ import pytest
 from processors.audio.samples import TARGET_RATE
 from processors.stt.stage import Transcriber
 from processors.stt.wer import wer
+from processors.stt.window import FULL_S
 from tests.processors.stt.fakes import recording_faster_whisper, recording_openai_whisper
 from tests.processors.stt.real import real_clip
 
-ONE_WINDOW = 30 * TARGET_RATE
+ONE_WINDOW = round(FULL_S * TARGET_RATE)
 
 
 @pytest.mark.parametrize("make", [recording_faster_whisper, recording_openai_whisper])
@@ -63,6 +64,6 @@ def test_a_recording_longer_than_a_window_is_cut_between_words(fw_stage: Transcr
     assert len(audio) > ONE_WINDOW
     transcript = fw_stage.load_sync().transcribe(audio, "en", 5)
     assert len(transcript.segments) > 1
-    assert all(abs(s.end - 30.0) > 0.01 for s in transcript.segments), transcript.segments
+    assert all(abs(s.end - FULL_S) > 0.01 for s in transcript.segments), transcript.segments
     said = " ".join(c.text for c in clips)
     assert wer([(said, transcript.text)]) <= 0.2, transcript.text
